@@ -1,0 +1,101 @@
+"""What every pattern promises on both sides, in one place.
+
+Both packages build their command lines from these pieces, so the same bad
+argument is rejected the same way (one line on stderr, exit status 2) and the
+same trace is written in the same words, whichever model runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Sequence
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are a single line, not usage + error.
+
+    ``quiet=True`` keeps the message to itself but still exits with 2: under
+    ``mpiexec`` every rank parses the same arguments and fails the same way,
+    and only rank 0 should say so.
+    """
+
+    def __init__(self, *args: object, quiet: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.quiet = quiet
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, None if self.quiet else f"{self.prog}: error: {message}\n")
+
+
+def make_parser(module: str, doc: str | None, *, quiet: bool = False) -> OneLineParser:
+    """A parser named after ``python -m module``, described by the module's first doc line."""
+    description = (doc or "").strip().splitlines()[0] if doc else None
+    return OneLineParser(prog=f"python -m {module}", description=description, quiet=quiet)
+
+
+def _integer(text: str, low: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"{value} is not {what}")
+    return value
+
+
+def count(text: str) -> int:
+    """argparse type: an integer >= 0 (item counts)."""
+    return _integer(text, 0, "a count (0 or more)")
+
+
+def positive(text: str) -> int:
+    """argparse type: an integer >= 1 (worker counts)."""
+    return _integer(text, 1, "a positive number (1 or more)")
+
+
+def add_items(parser: argparse.ArgumentParser, default: int) -> None:
+    parser.add_argument(
+        "--items", type=count, default=default, metavar="N",
+        help=f"how many items, 0..N-1 (default {default})",
+    )
+
+
+def add_trace(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trace", action="store_true", help="say on stderr which worker did what",
+    )
+
+
+def add_workers(parser: argparse.ArgumentParser, default: int = 4) -> None:
+    parser.add_argument(
+        "--workers", type=positive, default=default, metavar="W",
+        help=f"how many worker processes (default {default})",
+    )
+
+
+def spans(items: Iterable[int]) -> str:
+    """``[0, 1, 2, 5, 7, 8]`` -> ``"0-2, 5, 7-8"``: a trace line stays short."""
+    runs: list[list[int]] = []
+    for item in sorted(items):
+        if runs and item == runs[-1][1] + 1:
+            runs[-1][1] = item
+        else:
+            runs.append([item, item])
+    if not runs:
+        return "nothing"
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def trace(worker: str, items: Iterable[int], verb: str = "squared") -> None:
+    """One trace line on stderr: who did what."""
+    print(f"{worker} {verb} {spans(items)}", file=sys.stderr)
+
+
+def trace_by_worker(workers: Sequence[str], verb: str = "squared") -> None:
+    """Given the worker of each item (item i done by ``workers[i]``), one trace line a worker."""
+    done: dict[str, list[int]] = {}
+    for item, worker in enumerate(workers):
+        done.setdefault(worker, []).append(item)
+    for worker in sorted(done):
+        trace(worker, done[worker], verb)

@@ -1,0 +1,106 @@
+"""``python -m bench verify``: run every pattern both ways and check the outputs are equal.
+
+Each side is its own program, started the way a user starts it
+(``python -m shared_memory.X --workers N`` and ``mpiexec -n N python -m
+message_passing.X``), so what is compared is exactly what users see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bench import launch
+from bench.patterns import PAIRS, Pair
+
+
+@dataclass(frozen=True)
+class Outcome:
+    pair: Pair
+    workers: int
+    shared: launch.Finished
+    mpi: launch.Finished
+
+    @property
+    def equal(self) -> bool:
+        return self.shared.stdout == self.mpi.stdout
+
+    @property
+    def ok(self) -> bool:
+        return self.shared.returncode == 0 and self.mpi.returncode == 0 and self.equal
+
+
+def commands(pair: Pair, workers: int) -> tuple[list[str], list[str]]:
+    """The two command lines of a pair at a worker count."""
+    shared = launch.python(
+        f"shared_memory.{pair.module}", "--workers", str(workers), *pair.shared_args
+    )
+    mpi = launch.mpiexec(
+        workers, *launch.python(f"message_passing.{pair.module}", *pair.mpi_args)
+    )
+    return shared, mpi
+
+
+def compare(pair: Pair, workers: int, timeout: float = 60.0) -> Outcome:
+    shared, mpi = commands(pair, workers)
+    return Outcome(
+        pair, workers, launch.run(shared, timeout=timeout), launch.run(mpi, timeout=timeout)
+    )
+
+
+def status(run: launch.Finished) -> str:
+    if run.timed_out:
+        return "timed out"
+    return "ok" if run.returncode == 0 else f"exit {run.returncode}"
+
+
+def first_difference(a: str, b: str) -> str:
+    """``yes``, or the first line where the outputs part, shown from both sides."""
+    if a == b:
+        return "yes"
+    left, right = a.splitlines(), b.splitlines()
+    for line, (x, y) in enumerate(zip(left, right, strict=False), 1):
+        if x != y:
+            return f"no, line {line}: {shorten(x)!r} vs {shorten(y)!r}"
+    return f"no, {len(left)} lines vs {len(right)} lines"
+
+
+def shorten(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def table(outcomes: Iterable[Outcome]) -> str:
+    """A plain-text table: one row a pair and worker count."""
+    header = ("pattern", "N", "multiprocessing", "mpi4py", "equal", "mp s", "mpi s")
+    rows = [header] + [
+        (
+            o.pair.label, str(o.workers), status(o.shared), status(o.mpi),
+            first_difference(o.shared.stdout, o.mpi.stdout),
+            f"{o.shared.seconds:.2f}", f"{o.mpi.seconds:.2f}",
+        )
+        for o in outcomes
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def verify(modules: Sequence[str], workers: Sequence[int]) -> list[Outcome]:
+    pairs = [pair for pair in PAIRS if not modules or pair.module in modules]
+    return [compare(pair, n) for n in workers for pair in pairs]
+
+
+def main(modules: Sequence[str], workers: Sequence[int]) -> int:
+    outcomes = verify(modules, workers)
+    print(table(outcomes))
+    failed = [o for o in outcomes if not o.ok]
+    for o in failed:
+        for side in (o.shared, o.mpi):
+            if side.returncode != 0 and side.stderr.strip():
+                print(f"--- {' '.join(side.argv[-4:])}: {side.stderr.strip().splitlines()[-1]}")
+    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} pairs agree")
+    return 1 if failed else 0

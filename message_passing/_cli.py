@@ -1,0 +1,53 @@
+"""What every ``message_passing`` entry point shares: quiet-but-one parsing and abort on error.
+
+Why abort: if one rank raises while the others wait in a receive or a
+collective, the others wait forever and so does ``mpiexec``. ``python -m
+mpi4py`` avoids that by asking MPI to call ``MPI_Abort`` at exit when an
+exception escaped; :func:`abort_on_error` does the same for our ``main``s,
+so one failing rank ends the whole job, non-zero, within moments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from mpi4py import MPI
+from mpi4py.run import set_abort_status
+
+from bench.contract import OneLineParser, make_parser
+
+
+def parser(module: str, doc: str | None) -> OneLineParser:
+    """A parser whose errors only rank 0 prints; every rank still exits with status 2.
+
+    All ranks parse the same argv and so fail together: nobody is left waiting,
+    and no abort is needed (an abort would add MPI's own lines to the message).
+    """
+    return make_parser(module, doc, quiet=MPI.COMM_WORLD.Get_rank() != 0)
+
+
+@contextmanager
+def abort_on_error() -> Iterator[None]:
+    """Turn an exception escaping this block into ``MPI_Abort`` of the whole job at exit.
+
+    The exception is re-raised, so Python still prints its traceback first.
+    ``SystemExit(0)`` and normal returns finalize MPI as usual.
+    """
+    try:
+        yield
+    except (SystemExit, KeyboardInterrupt) as exc:
+        set_abort_status(exc)
+        raise
+    except BaseException:
+        set_abort_status(1)
+        raise
+
+
+def host() -> str:
+    return MPI.Get_processor_name()
+
+
+def who(comm: MPI.Comm = MPI.COMM_WORLD) -> str:
+    """``rank 2 on node17``: the trace's name for this process."""
+    return f"rank {comm.Get_rank()} on {host()}"

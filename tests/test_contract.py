@@ -1,0 +1,46 @@
+import argparse
+
+import pytest
+
+from bench import contract
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [([], "nothing"), ([3], "3"), ([0, 1, 2, 5, 7, 8], "0-2, 5, 7-8"), ([9, 8, 1], "1, 8-9")],
+)
+def test_spans(items, expected):
+    assert contract.spans(items) == expected
+
+
+def test_count_and_positive_accept_and_reject():
+    assert contract.count("0") == 0
+    assert contract.positive("7") == 7
+    for bad in ("-1", "abc", "1.5", ""):
+        with pytest.raises(argparse.ArgumentTypeError):
+            contract.count(bad)
+    with pytest.raises(argparse.ArgumentTypeError):
+        contract.positive("0")
+
+
+def test_parser_error_is_one_line_and_status_2(capsys):
+    parser = contract.make_parser("x.y", "Doc line.\nMore.")
+    contract.add_items(parser, default=3)
+    with pytest.raises(SystemExit) as exit_:
+        parser.parse_args(["--items", "-4"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err == "python -m x.y: error: argument --items: -4 is not a count (0 or more)\n"
+
+
+def test_quiet_parser_says_nothing_but_still_exits_2(capsys):
+    parser = contract.make_parser("x.y", None, quiet=True)
+    with pytest.raises(SystemExit) as exit_:
+        parser.parse_args(["--nope"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == ""
+
+
+def test_trace_by_worker_groups_items(capsys):
+    contract.trace_by_worker(["b", "a", "a", "b", "b"])
+    assert capsys.readouterr().err == "a squared 1-2\nb squared 0, 3-4\n"

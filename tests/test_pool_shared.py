@@ -1,0 +1,35 @@
+import pytest
+
+from bench import launch
+from shared_memory import pool
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+@pytest.mark.parametrize("items", [0, 1, 3, 100])
+def test_run_squares(items, workers):
+    assert pool.run(items, workers) == [i * i for i in range(items)]
+
+
+def test_trace_names_every_item_once(capsys):
+    assert pool.run(20, 3, trace=True) == [i * i for i in range(20)]
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all("Worker" in line and " squared " in line for line in lines)
+    assert sum(line.count(",") + 1 for line in lines) >= 1
+
+
+def test_cli_default_output():
+    done = launch.run(launch.python("shared_memory.pool"), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{[i * i for i in range(100)]}\n"
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "args", [["--items", "-1"], ["--workers", "0"], ["--items", "abc"], ["--bogus"]]
+)
+def test_cli_bad_arguments_one_line_exit_2(args):
+    done = launch.run(launch.python("shared_memory.pool", *args), timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith("python -m shared_memory.pool: error:")
