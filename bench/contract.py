@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -99,3 +100,60 @@ def trace_by_worker(workers: Sequence[str], verb: str = "squared") -> None:
         done.setdefault(worker, []).append(item)
     for worker in sorted(done):
         trace(worker, done[worker], verb)
+
+
+class InjectedFault(RuntimeError):
+    """The exception a worker raises on purpose under ``--fault raise:W``."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    """``--fault raise:W``: worker W raises at its first unit of work.
+
+    Worker numbers are 0..W-1 on both sides: the rank under MPI, the index a
+    pattern gives its processes under multiprocessing.
+    """
+
+    kind: str
+    worker: int
+
+    def strike(self, worker: int, who: str | None = None) -> None:
+        """Called by every worker before its first unit of work; fails in the chosen one.
+
+        ``who`` names the failing process in the message when "worker W" alone
+        would not (a pool's anonymous workers).
+        """
+        if worker == self.worker and self.kind == "raise":
+            name = who or f"worker {worker}"
+            raise InjectedFault(f"{name} fails on purpose (--fault raise:{worker})")
+
+
+FAULT_KINDS = ("raise",)
+
+
+def fault(text: str) -> Fault:
+    """argparse type for ``--fault KIND:W``."""
+    kind, _, worker = text.partition(":")
+    if kind not in FAULT_KINDS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the kind must be one of {', '.join(FAULT_KINDS)} (as in raise:1)"
+        )
+    return Fault(kind, _integer(worker, 0, "a worker number (0 or more)"))
+
+
+def add_fault(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fault", type=fault, metavar="KIND:W",
+        help="inject a fault: raise:W makes worker W raise at its first unit of work",
+    )
+
+
+def check_fault(parser: argparse.ArgumentParser, fault: Fault | None, workers: int) -> None:
+    """Reject ``--fault`` naming a worker that will not exist (exit 2, like any bad argument)."""
+    if fault is not None and fault.worker >= workers:
+        parser.error(f"--fault {fault.kind}:{fault.worker} names no worker (there are {workers})")
+
+
+def strike(fault: Fault | None, worker: int, who: str | None = None) -> None:
+    if fault is not None:
+        fault.strike(worker, who)

@@ -34,6 +34,12 @@ def square_where(x: int) -> tuple[int, str]:
     return x * x, _cli.who()
 
 
+def square_or_fail(x: int, fault: contract.Fault) -> int:
+    """An executor task that first gives ``--fault`` its chance on the rank running it."""
+    contract.strike(fault, MPI.COMM_WORLD.Get_rank())
+    return x * x
+
+
 def blocks(items: Sequence[int], parts: int) -> list[Sequence[int]]:
     """Cut ``items`` into ``parts`` contiguous blocks whose sizes differ by at most one."""
     size, extra = divmod(len(items), parts)
@@ -49,14 +55,15 @@ def chunksize(items: int, workers: int) -> int:
 
 def run(
     items: int, comm: MPI.Intracomm = MPI.COMM_WORLD, *, executor: bool = False,
-    trace: bool = False,
+    trace: bool = False, fault: contract.Fault | None = None,
 ) -> list[int] | None:
     """Collective: the squares of 0..items-1 on rank 0, ``None`` on the other ranks."""
     if executor:
-        return _run_executor(items, comm, trace)
+        return _run_executor(items, comm, trace, fault)
     rank = comm.Get_rank()
     # Only rank 0 holds the data; the others pass None and receive their block.
     mine = comm.scatter(blocks(list(range(items)), comm.Get_size()) if rank == 0 else None)
+    contract.strike(fault, rank)
     squares = [square(x) for x in mine]
     if trace:
         # Gathered, not printed by each rank: stderr lines of several ranks interleave.
@@ -68,13 +75,17 @@ def run(
     return [y for block in gathered for y in block]
 
 
-def _run_executor(items: int, comm: MPI.Intracomm, trace: bool) -> list[int] | None:
+def _run_executor(
+    items: int, comm: MPI.Intracomm, trace: bool, fault: contract.Fault | None
+) -> list[int] | None:
     with MPICommExecutor(comm, root=0) as pool:
         # Only the root gets an executor; on the other ranks the `with` body is
         # skipped while they serve tasks, and __exit__ returns once root shuts down.
         if pool is None:
             return None
         chunk = chunksize(items, max(1, comm.Get_size() - 1))
+        if fault is not None:
+            return list(pool.map(square_or_fail, range(items), [fault] * items, chunksize=chunk))
         if not trace:
             return list(pool.map(square, range(items), chunksize=chunk))
         pairs = list(pool.map(square_where, range(items), chunksize=chunk))
@@ -90,9 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="map with mpi4py.futures.MPICommExecutor instead of scatter/gather",
     )
     contract.add_trace(parser)
+    contract.add_fault(parser)
     args = parser.parse_args(argv)
+    contract.check_fault(parser, args.fault, MPI.COMM_WORLD.Get_size())
     with _cli.abort_on_error():
-        result = run(args.items, executor=args.executor, trace=args.trace)
+        result = run(args.items, executor=args.executor, trace=args.trace, fault=args.fault)
         if result is not None:
             print(result)
     return 0

@@ -5,6 +5,8 @@
 ``Pool(W)`` starts W worker processes once; ``map`` cuts the items into chunks
 (about four per worker), sends each chunk to whichever worker is free, and
 returns the squares in the order of the items, whatever order they finished in.
+A worker that raises has its exception, with the worker's traceback as its
+cause, raised again by ``map`` in the parent.
 
 The message-passing twin is ``message_passing.pool``; both print the same list.
 """
@@ -12,6 +14,7 @@ The message-passing twin is ``message_passing.pool``; both print the same list.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from multiprocessing import Pool, current_process
 
 from bench import contract
@@ -26,15 +29,30 @@ def square_where(x: int) -> tuple[int, str]:
     return x * x, current_process().name
 
 
-def run(items: int, workers: int = 4, *, trace: bool = False) -> list[int]:
+def square_or_fail(x: int, fault: contract.Fault, where: bool = False) -> object:
+    """A task that first gives ``--fault`` its chance.
+
+    Pool workers are anonymous and take chunks as they come free, so "worker W"
+    is whichever worker squares item W: the fault then always fires, in one worker.
+    """
+    contract.strike(fault, x, f"{current_process().name}, which took item {x},")
+    return square_where(x) if where else square(x)
+
+
+def run(
+    items: int, workers: int = 4, *, trace: bool = False, fault: contract.Fault | None = None
+) -> list[int]:
     """The squares of 0..items-1, computed by ``workers`` processes."""
+    task = square_where if trace else square
+    if fault is not None:
+        task = partial(square_or_fail, fault=fault, where=trace)
     # The `with` block terminates the workers on the way out, also after an error.
     with Pool(workers) as pool:
-        if not trace:
-            return pool.map(square, range(items))
-        pairs = pool.map(square_where, range(items))
-    contract.trace_by_worker([name for _, name in pairs])
-    return [y for y, _ in pairs]
+        results = pool.map(task, range(items))
+    if not trace:
+        return results
+    contract.trace_by_worker([name for _, name in results])
+    return [y for y, _ in results]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,8 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     contract.add_workers(parser)
     contract.add_items(parser, default=100)
     contract.add_trace(parser)
+    contract.add_fault(parser)
     args = parser.parse_args(argv)
-    print(run(args.items, args.workers, trace=args.trace))
+    contract.check_fault(parser, args.fault, args.workers)
+    print(run(args.items, args.workers, trace=args.trace, fault=args.fault))
     return 0
 
 

@@ -76,3 +76,17 @@ def test_bad_arguments_one_line_from_rank_0_exit_2(args):
     assert done.stdout == ""
     assert len(done.stderr.splitlines()) == 1, done.stderr
     assert done.stderr.startswith("python -m message_passing.pool: error:")
+
+
+@pytest.mark.parametrize(("ranks", "args"), [(3, []), (3, ["--executor"]), (1, [])])
+def test_fault_raise_aborts_the_job_promptly(ranks, args):
+    worker = ranks - 1
+    done = launch.run(
+        launch.mpiexec(
+            ranks, *launch.python("message_passing.pool", "--fault", f"raise:{worker}", *args)
+        ),
+        timeout=30,
+    )
+    assert not done.timed_out, "the job hung instead of aborting"
+    assert done.returncode not in (0, None)
+    assert f"worker {worker} fails on purpose" in done.stderr

@@ -33,3 +33,22 @@ def test_cli_bad_arguments_one_line_exit_2(args):
     assert done.stdout == ""
     assert len(done.stderr.splitlines()) == 1
     assert done.stderr.startswith("python -m shared_memory.pool: error:")
+
+
+@pytest.mark.parametrize("worker", [0, 3])
+def test_fault_raise_ends_the_run_nonzero_naming_the_worker(worker):
+    done = launch.run(
+        launch.python("shared_memory.pool", "--fault", f"raise:{worker}"), timeout=60
+    )
+    assert not done.timed_out
+    assert done.returncode == 1
+    assert f"which took item {worker}, fails on purpose" in done.stderr.splitlines()[-1]
+    assert "RemoteTraceback" in done.stderr  # the worker's own traceback, as the cause
+
+
+def test_fault_naming_a_missing_worker_is_a_bad_argument():
+    done = launch.run(launch.python("shared_memory.pool", "--fault", "raise:4"), timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "python -m shared_memory.pool: error: --fault raise:4 names no worker (there are 4)\n"
+    )

@@ -1,0 +1,83 @@
+"""What every ``shared_memory`` pattern shares: watching its worker processes.
+
+A parent that only ``join()``s its children one by one waits forever when one
+of them dies while the others wait for it (at a barrier, on a queue, in a
+pipe). :func:`supervise` waits on all of them at once and, as soon as one
+ends badly, stops the rest and raises :class:`WorkerFailed` naming it: the
+multiprocessing counterpart of the MPI side's abort on error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from multiprocessing import connection
+from multiprocessing.process import BaseProcess
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process ended with a non-zero exit code (it raised, or was killed)."""
+
+    def __init__(self, process: BaseProcess) -> None:
+        code = process.exitcode
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else (
+            f"exited with status {code}"
+        )
+        super().__init__(f"worker {process.name} {how}")
+        self.name = process.name
+        self.exitcode = code
+
+
+def supervise(
+    processes: Sequence[BaseProcess], *, also: Sequence[connection.Connection] = ()
+) -> None:
+    """Wait until every process has ended; on the first failure stop the others and raise.
+
+    ``also``: connections the caller will read next; we return as soon as one
+    is readable, so the caller can take its data without a dead child making
+    it wait forever. Call again to go on watching.
+    """
+    pending = {p.sentinel: p for p in processes if p.exitcode != 0}  # None: still running
+    while pending:
+        ready = connection.wait([*pending, *also])
+        for handle in ready:
+            process = pending.pop(handle, None)  # type: ignore[call-overload]
+            if process is None:
+                continue
+            process.join()
+            if process.exitcode != 0:
+                stop(pending.values())
+                raise WorkerFailed(process)
+        if any(handle in also for handle in ready):
+            return
+
+
+def stop(processes: Iterator[BaseProcess] | Sequence[BaseProcess]) -> None:
+    """Terminate and reap processes that are still running."""
+    processes = list(processes)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join()
+
+
+def start_and_supervise(processes: Sequence[BaseProcess]) -> None:
+    """Start every process, then :func:`supervise` them; whatever happens none outlives us."""
+    try:
+        for process in processes:
+            process.start()
+        supervise(processes)
+    finally:
+        stop([p for p in processes if p.pid is not None])
+
+
+@contextmanager
+def report_failures(prog: str) -> Iterator[None]:
+    """In a ``main``: a failed worker becomes one line on stderr and exit status 1."""
+    try:
+        yield
+    except WorkerFailed as failure:
+        print(f"{prog}: error: {failure}", file=sys.stderr)
+        raise SystemExit(1) from None

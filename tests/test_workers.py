@@ -1,0 +1,55 @@
+"""shared_memory._workers: a failed child is reported, never waited on forever."""
+
+import multiprocessing as mp
+import time
+
+import pytest
+
+from shared_memory import _workers
+
+
+def wait_at(barrier):
+    barrier.wait()
+
+
+def fail():
+    raise SystemExit(3)
+
+
+def sleep_then_ok():
+    time.sleep(0.2)
+
+
+def test_all_good_returns_after_every_process_ended():
+    processes = [mp.Process(target=sleep_then_ok) for _ in range(3)]
+    _workers.start_and_supervise(processes)
+    assert [p.exitcode for p in processes] == [0, 0, 0]
+
+
+@pytest.mark.timeout(30)
+def test_one_failure_stops_the_rest_instead_of_hanging():
+    # Three processes wait at a barrier for a fourth that fails: join() alone hangs.
+    barrier = mp.Barrier(4)
+    processes = [mp.Process(target=wait_at, args=(barrier,)) for _ in range(3)]
+    processes.append(mp.Process(target=fail, name="the-failing-one"))
+    start = time.monotonic()
+    with pytest.raises(_workers.WorkerFailed, match="the-failing-one exited with status 3"):
+        _workers.start_and_supervise(processes)
+    assert time.monotonic() - start < 10
+    assert not any(p.is_alive() for p in processes)
+
+
+def test_killed_worker_is_named_with_its_signal():
+    process = mp.Process(target=time.sleep, args=(60,), name="victim")
+    process.start()
+    process.kill()
+    with pytest.raises(_workers.WorkerFailed, match="victim was killed by signal 9"):
+        _workers.supervise([process])
+
+
+def test_report_failures_is_one_line_and_status_1(capsys):
+    process = mp.Process(target=fail, name="w")
+    with pytest.raises(SystemExit) as exit_, _workers.report_failures("prog"):
+        _workers.start_and_supervise([process])
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err == "prog: error: worker w exited with status 3\n"
