@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bench import launch
+from bench import launch, tables
 from bench.patterns import PAIRS, Pair
 
 
@@ -72,7 +72,7 @@ def shorten(text: str, width: int = 40) -> str:
 def table(outcomes: Iterable[Outcome]) -> str:
     """A plain-text table: one row a pair and worker count."""
     header = ("pattern", "N", "multiprocessing", "mpi4py", "equal", "mp s", "mpi s")
-    rows = [header] + [
+    rows = [
         (
             o.pair.label, str(o.workers), status(o.shared), status(o.mpi),
             first_difference(o.shared.stdout, o.mpi.stdout),
@@ -80,13 +80,7 @@ def table(outcomes: Iterable[Outcome]) -> str:
         )
         for o in outcomes
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return tables.render(header, rows)
 
 
 def verify(modules: Sequence[str], workers: Sequence[int]) -> list[Outcome]:

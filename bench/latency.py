@@ -1,0 +1,235 @@
+"""``python -m bench latency``: one-way latency and streaming bandwidth of every channel.
+
+Each (channel, mode) is measured by a fresh program that does nothing else
+(``python -m bench.latency_mp`` for the multiprocessing channels, ``mpiexec -n
+2 python -m bench.latency_mpi`` for the MPI ones) and hands its raw values back
+as JSON; this module only launches them, collects the values into a results
+document, and prints the tables. ``--reference`` also runs ``python -m
+mpi4py.bench pingpong`` in the same sitting, to show that our harness measures
+what the reference tool measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+from typing import Any
+
+from bench import contract, launch, results, stats, tables
+
+SHARED_CHANNELS = ("pipe-bytes", "pipe-pickle", "queue", "shm-semaphore", "shm-spin")
+MPI_CHANNELS = ("mpi-pickle", "mpi-buffer", "mpi-pkl5")
+CHANNELS = SHARED_CHANNELS + MPI_CHANNELS
+MODES = ("latency", "bandwidth")
+DEFAULT_SIZES = tuple(4**k for k in range(13))  # 1 B .. 16 MiB
+MAX_SIZE = 1 << 30
+REFERENCE = "mpi-buffer"  # what mpi4py.bench pingpong measures: Send/Recv of numpy bytes
+REFERENCE_LIMIT = 64 << 10  # the ratio to the reference is judged up to 64 KiB
+
+
+def size(text: str) -> int:
+    value = contract.positive(text)
+    if value > MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"{value} is larger than 1 GiB")
+    return value
+
+
+def channel(text: str) -> str:
+    if text not in CHANNELS:
+        raise argparse.ArgumentTypeError(
+            f"unknown channel {text!r} (known: {', '.join(CHANNELS)})"
+        )
+    return text
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--channels", nargs="+", type=channel, default=list(CHANNELS),
+                        metavar="CHANNEL", help=f"channels (default: all of {', '.join(CHANNELS)})")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
+                        help="latency (ping-pong) and/or bandwidth (streaming window)")
+    parser.add_argument("--sizes", nargs="+", type=size, default=list(DEFAULT_SIZES),
+                        metavar="BYTES", help="message sizes (default 1 B to 16 MiB, powers of 4)")
+    parser.add_argument("--repeat", type=contract.positive, default=10, metavar="R",
+                        help="timed repetitions per size (default 10)")
+    parser.add_argument("--warmup", type=contract.count, default=2, metavar="W",
+                        help="untimed-in-results warm-up repetitions per size (default 2)")
+    parser.add_argument("--scale", type=float, default=1.0, metavar="F",
+                        help="multiply the iterations of each repetition (default 1.0)")
+    parser.add_argument("--pin", nargs=2, type=contract.count, metavar=("CPU_A", "CPU_B"),
+                        help="pin the two processes to these CPUs (default: not pinned)")
+    parser.add_argument("--reference", action="store_true",
+                        help="also run python -m mpi4py.bench pingpong, same sizes, same sitting")
+    parser.add_argument("--output-dir", default="results", metavar="DIR",
+                        help="where the JSON document goes (default results/)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def worker_command(chan: str, mode: str, args: argparse.Namespace) -> list[str]:
+    options = [
+        chan, "--mode", mode, "--sizes", *map(str, args.sizes), "--repeat", str(args.repeat),
+        "--warmup", str(args.warmup), "--scale", str(args.scale),
+        *(["--pin", *map(str, args.pin)] if args.pin else []),
+    ]
+    if chan in MPI_CHANNELS:
+        return launch.mpiexec(2, *launch.python("bench.latency_mpi", *options))
+    return launch.python("bench.latency_mp", *options)
+
+
+class MeasurementFailed(RuntimeError):
+    pass
+
+
+def measure(chan: str, mode: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One fresh program measures one channel in one mode; its sizes become benchmarks."""
+    done = launch.run(worker_command(chan, mode, args), timeout=600)
+    if done.returncode != 0:
+        why = "timed out" if done.timed_out else f"exit {done.returncode}"
+        last = done.stderr.strip().splitlines()[-1:] or [""]
+        raise MeasurementFailed(f"{chan} {mode}: {why}: {last[0]}")
+    raw = json.loads(done.stdout)
+    return [
+        {
+            "name": f"{mode}/{chan}/{entry['size']}", "group": "latency", "mode": mode,
+            "channel": chan, "side": "mpi4py" if chan in MPI_CHANNELS else "multiprocessing",
+            "size": entry["size"], "unit": "seconds per message", "iterations": entry["iterations"],
+            "window": raw.get("window"), "placement": raw["placement"],
+            "warmup": entry["warmup"], "values": entry["values"],
+        }
+        for entry in raw["sizes"]
+    ]
+
+
+PINGPONG_ROW = re.compile(r"^\s*(\d+)\s+([\d.]+)\s+\|\s+([\d.eE+-]+)\s+±\s+([\d.eE+-]+)\s+(\d+)")
+
+
+def reference(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """``python -m mpi4py.bench pingpong`` over our sizes: its mean one-way time per size."""
+    options = ["-m", str(min(args.sizes)), "-n", str(max(args.sizes))]
+    module = launch.python("mpi4py.bench", "pingpong", *options)
+    if args.pin:
+        # MPMD: one rank per command line, each under taskset on its own CPU.
+        a, b = (["taskset", "-c", str(cpu), *module] for cpu in args.pin)
+        command = launch.mpiexec(1, *a) + [":", "-n", "1", *b]
+    else:
+        command = launch.mpiexec(2, *module)
+    done = launch.run(command, timeout=600)
+    if done.returncode != 0:
+        raise MeasurementFailed(f"mpi4py.bench pingpong: exit {done.returncode}: {done.stderr}")
+    rows = {}
+    for line in done.stdout.splitlines():
+        match = PINGPONG_ROW.match(line)
+        if match:
+            rows[int(match[1])] = (float(match[3]), float(match[4]), int(match[5]))
+    return [
+        {"size": s, "mean": rows[s][0], "stdev": rows[s][1], "samples": rows[s][2]}
+        for s in args.sizes if s in rows
+    ]
+
+
+def run(args: argparse.Namespace) -> results.Document:
+    jobs = [(c, m) for c in args.channels for m in args.modes]
+    benchmarks: list[dict[str, Any]] = []
+    with progress(len(jobs) + bool(args.reference), args.quiet) as bar:
+        for chan, mode in jobs:
+            bar.set_description(f"{chan} {mode}")
+            benchmarks += measure(chan, mode, args)
+            bar.update()
+        ref = None
+        if args.reference:
+            bar.set_description("mpi4py.bench pingpong")
+            ref = reference(args)
+            bar.update()
+    settings = {k: getattr(args, k) for k in ("sizes", "repeat", "warmup", "scale", "pin")}
+    return results.document("latency", benchmarks, settings=settings, reference=ref)
+
+
+def progress(total: int, quiet: bool) -> Any:
+    from tqdm import tqdm  # stderr only: stdout stays clean for pipes
+
+    return tqdm(total=total, disable=quiet or None, unit="run", leave=False)
+
+
+def cells(doc: results.Document, mode: str) -> dict[tuple[str, int], dict[str, float]]:
+    return {
+        (b["channel"], b["size"]): stats.summary(b["values"])
+        for b in doc["benchmarks"] if b.get("group") == "latency" and b["mode"] == mode
+    }
+
+
+def report(doc: results.Document) -> str:
+    """The tables of a latency document: one per mode, then the reference comparison."""
+    meta = doc["metadata"]
+    placements = {
+        json.dumps(b["placement"], sort_keys=True) for b in doc["benchmarks"] if "placement" in b
+    }
+    pinned = any(json.loads(p).get("pinned") for p in placements)
+    lines = [
+        f"{meta['date']}  {meta['host']}: {meta['cpu_model']}, {meta['cpu_count']} CPUs",
+        f"Python {meta['python']}, numpy {meta['numpy']}, mpi4py {meta['mpi4py']}, "
+        f"{(meta.get('mpi_library') or 'MPI ?').splitlines()[0]}",
+        "processes " + ("pinned: " + "; ".join(sorted(placements)) if pinned else
+                        "not pinned (the scheduler placed them)"),
+        "",
+    ]
+    for mode, title, convert in (
+        ("latency", "one-way latency, microseconds", lambda s, t: t * 1e6),
+        ("bandwidth", "streaming bandwidth, MB/s", lambda s, t: s / t / 1e6),
+    ):
+        table = cells(doc, mode)
+        if not table:
+            continue
+        chans = [c for c in CHANNELS if any(key[0] == c for key in table)]
+        sizes = sorted({key[1] for key in table})
+        rows = []
+        for s in sizes:
+            row = [tables.size_text(s)]
+            for c in chans:
+                cell = table.get((c, s))
+                row.append("-" if cell is None else
+                           f"{tables.number(convert(s, cell['median']))} "
+                           f"({100 * cell['iqr'] / cell['median']:.0f}%)")
+            rows.append(row)
+        lines += [f"{title}: median of the repetitions (IQR as % of the median)",
+                  tables.render(["size", *chans], rows, right=1), ""]
+    if doc.get("reference"):
+        lines += reference_report(doc)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def reference_report(doc: results.Document) -> list[str]:
+    ours = {
+        b["size"]: statistics.fmean(b["values"]) for b in doc["benchmarks"]
+        if b.get("mode") == "latency" and b.get("channel") == REFERENCE
+    }
+    rows, judged = [], []
+    for ref in doc["reference"]:
+        if ref["size"] not in ours:
+            continue
+        ratio = ours[ref["size"]] / ref["mean"]
+        if ref["size"] <= REFERENCE_LIMIT:
+            judged.append(ratio)
+        rows.append([tables.size_text(ref["size"]), tables.number(ours[ref["size"]] * 1e6),
+                     tables.number(ref["mean"] * 1e6), f"{ratio:.2f}"])
+    if not rows:
+        return ["(no mpi-buffer latency measured: nothing to hold against mpi4py.bench)"]
+    lines = [
+        "Send/Recv latency against python -m mpi4py.bench pingpong, same sitting "
+        "(mean one-way microseconds; ratio = ours / reference)",
+        tables.render(["size", "ours", "mpi4py.bench", "ratio"], rows, right=1),
+    ]
+    if judged:
+        worst = max(judged)
+        verdict = "within" if worst <= 1.10 else "OVER"
+        lines.append(f"largest ratio up to {tables.size_text(REFERENCE_LIMIT)}: {worst:.2f} "
+                     f"({verdict} the 1.10 bound)")
+    return lines
+
+
+def main(args: argparse.Namespace) -> int:
+    doc = run(args)
+    path = results.save(doc, args.output_dir)
+    print(report(doc), end="")
+    print(f"\nwritten: {path}")
+    return 0
