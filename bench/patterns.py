@@ -19,13 +19,27 @@ class Pair:
 
     @property
     def label(self) -> str:
-        flags = " ".join(self.shared_args + self.mpi_args)
-        return f"{self.module} {flags}" if flags else self.module
+        """``barrier --group 3`` when both sides get the flags, ``pool --executor (mpi4py)``."""
+        if self.shared_args == self.mpi_args:
+            sides = [" ".join(self.shared_args)]
+        else:
+            sides = [
+                f"{' '.join(args)} ({side})"
+                for args, side in ((self.shared_args, "mp"), (self.mpi_args, "mpi4py"))
+                if args
+            ]
+        return " ".join([self.module, *filter(None, sides)])
 
 
 PAIRS: tuple[Pair, ...] = (
     Pair("pool"),
     Pair("pool", mpi_args=("--executor",)),
+    Pair("barrier"),
+    Pair("barrier", shared_args=("--group", "3"), mpi_args=("--group", "3")),
+    Pair("manager"),
+    Pair("manager", mpi_args=("--rma",)),
+    Pair("terminate"),
+    Pair("sync"),
 )
 
 MODULES: tuple[str, ...] = tuple(dict.fromkeys(pair.module for pair in PAIRS))

@@ -1,0 +1,147 @@
+"""K of the workers meet at a ``multiprocessing.Barrier`` and go on in turn; the others run free.
+
+    python -m shared_memory.barrier [--workers 4] [--group 2] [--trace]
+
+Workers 0..K-1 are the group: each one arrives, waits in ``Barrier(K).wait()``
+until all K have arrived, and only then goes on. Workers K..W-1 never wait.
+Worker i works i x 10 ms before it arrives (uneven work), so the members
+arrive at different times and the early ones wait for the last. Past the
+barrier the members take a ``Lock`` one at a time: under it each takes the
+next turn from a shared counter and, with ``--trace``, prints its line, so the
+group's lines come out one by one in turn order (which member goes first is up
+to the scheduler). A ``--group`` larger than the number of workers is cut down
+to it: everyone meets.
+
+Hazards. A barrier counts calls, not callers: K must be exactly the number of
+processes that call ``wait()``. One process too few, or a member that dies
+before it arrives, leaves the others waiting forever; so the parent does not
+``join()`` them one by one but watches them all (``_workers``) and stops the
+rest when one fails. The counter is a plain shared integer: ``+= 1`` is a read
+then a write, and without the lock two members could take the same turn.
+
+Timestamps are ``time.time()``: every process on one host reads the same clock,
+so one process's arrival compares with another's departure.
+
+The message-passing twin is ``message_passing.barrier``; both print the same two lines.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+import time
+from collections.abc import Sequence
+from multiprocessing import Barrier, Lock, Process, RawArray, RawValue, current_process
+from multiprocessing.synchronize import Barrier as BarrierType
+from multiprocessing.synchronize import Lock as LockType
+from typing import NamedTuple
+
+from bench import contract
+from shared_memory import _workers
+
+STAGGER = 0.01  # seconds between two workers' arrivals
+
+
+class Passage(NamedTuple):
+    """What one worker reports: its turn past the barrier (None: it ran free) and its times."""
+
+    worker: int
+    turn: int | None
+    arrived: float
+    left: float
+
+
+def report(passages: Sequence[Passage]) -> str:
+    """The two lines of stdout: who met at the barrier, who ran free, in worker order."""
+    met = [str(p.worker) for p in passages if p.turn is not None]
+    free = [str(p.worker) for p in passages if p.turn is None]
+    return f"met at the barrier: {', '.join(met) or 'none'}\nran free: {', '.join(free) or 'none'}"
+
+
+def trace_line(who: str, arrived: float, left: float, turn: int | None, start: float) -> str:
+    how = "ran free" if turn is None else f"took turn {turn} after the barrier"
+    return f"{who} arrived +{arrived - start:.3f} s, left +{left - start:.3f} s, {how}"
+
+
+def meet(
+    worker: int, barrier: BarrierType | None, lock: LockType, counter: ctypes.c_int,
+    turns: ctypes.Array, arrived: ctypes.Array, left: ctypes.Array,
+    start: float, trace: bool, fault: contract.Fault | None,
+) -> None:
+    """One worker: arrive, wait at ``barrier`` if in the group (None: free), then report."""
+    contract.strike(fault, worker)
+    time.sleep(worker * STAGGER)
+    # Each worker writes only its own slots of the shared arrays: no lock needed there.
+    arrived[worker] = time.time()
+    if barrier is not None:
+        barrier.wait()
+    left[worker] = time.time()
+    who = f"worker {worker} ({current_process().name})"
+    if barrier is None:
+        # Free workers do not queue for the lock: their lines come whenever they are
+        # ready (one short line is one write, so lines do not tear, but any order goes).
+        if trace:
+            print(trace_line(who, arrived[worker], left[worker], None, start), file=sys.stderr,
+                  flush=True)
+        return
+    with lock:
+        # Turn taking and printing are one step under the lock: nobody else reads the
+        # counter between our read and our write, and nobody prints in between.
+        turns[worker] = counter.value
+        counter.value += 1
+        if trace:
+            print(trace_line(who, arrived[worker], left[worker], turns[worker], start),
+                  file=sys.stderr, flush=True)
+
+
+def run(
+    workers: int = 4, group: int = 2, *, trace: bool = False,
+    fault: contract.Fault | None = None,
+) -> list[Passage]:
+    """Workers 0..group-1 meet at a barrier, the others run free; every worker's passage."""
+    if group < 1:
+        raise ValueError(f"a barrier needs a group of 1 or more, not {group}")
+    group = min(group, workers)
+    barrier = Barrier(group)
+    lock = Lock()
+    # Raw shared memory, without a lock of its own: the only shared read-modify-write
+    # is the counter, and our lock guards it.
+    counter = RawValue("i", 0)
+    turns = RawArray("i", [-1] * workers)
+    arrived = RawArray("d", workers)
+    left = RawArray("d", workers)
+    start = time.time()
+    processes = [
+        Process(
+            target=meet, name=f"barrier-{i}",
+            args=(i, barrier if i < group else None, lock, counter, turns, arrived, left,
+                  start, trace, fault),
+        )
+        for i in range(workers)
+    ]
+    _workers.start_and_supervise(processes)
+    return [
+        Passage(i, turns[i] if turns[i] >= 0 else None, arrived[i], left[i])
+        for i in range(workers)
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = contract.make_parser("shared_memory.barrier", __doc__)
+    contract.add_workers(parser)
+    parser.add_argument(
+        "--group", type=contract.positive, default=2, metavar="K",
+        help="how many workers meet at the barrier (default 2; at most all of them)",
+    )
+    contract.add_trace(parser)
+    contract.add_fault(parser)
+    args = parser.parse_args(argv)
+    contract.check_fault(parser, args.fault, args.workers)
+    with _workers.report_failures(parser.prog):
+        passages = run(args.workers, args.group, trace=args.trace, fault=args.fault)
+    print(report(passages))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

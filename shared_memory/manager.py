@@ -1,0 +1,99 @@
+"""Fill one dict from several processes: each worker stores key -> 2*key in a ``Manager().dict()``.
+
+    python -m shared_memory.manager [--workers 4] [--items 10] [--trace]
+
+``Manager()`` starts a server process that owns a real ``dict``; the workers
+get a proxy to it, and every operation on the proxy (``table[key] = value``)
+is a request that the server carries out whole on its dict (it serves each
+client in a thread of its own, and one dict operation is atomic there), so
+storing needs no lock. A read-modify-write such as ``table[key] += 1`` is two
+requests, though, and two workers could interleave them: that needs a lock
+(``manager.Lock()``). Each worker stores its own contiguous
+share of the keys 0..N-1 (shares differ in size by at most one; with more
+workers than keys some have nothing to do). The parent reads the dict back
+once every worker has ended, and prints it sorted by key: the workers finish
+in any order, and so are the keys in the dict.
+
+Cost and safety. Each proxy call is a round trip over a socket to another
+process, with both sides pickling: fine for coordination, slow for bulk data
+(``update()`` with a whole share at once would be one round trip instead of
+one per key). With the defaults, as checked on Linux, the server listens on a
+Unix-domain socket in a fresh temporary directory only its owner may enter
+(mode 0700), and every client must answer an HMAC challenge with the
+parent's ``authkey`` (32 random bytes, inherited by the children) before it
+is served; ``--trace`` shows the address. Requests are pickles, so anyone
+holding the key could run code in the server: never hand it out.
+
+The message-passing twin is ``message_passing.manager``; both print the same dict.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import MutableMapping, MutableSequence, Sequence
+from multiprocessing import Manager, Process, current_process
+
+from bench import contract
+from shared_memory import _workers
+
+
+def share(items: int, workers: int, worker: int) -> range:
+    """Worker ``worker``'s contiguous part of 0..items-1; sizes differ by at most one."""
+    size, extra = divmod(items, workers)
+    begin = worker * size + min(worker, extra)
+    return range(begin, begin + size + (worker < extra))
+
+
+def store(
+    worker: int, keys: range, table: MutableMapping[int, int],
+    log: MutableSequence[tuple[int, str, list[int]]] | None, fault: contract.Fault | None,
+) -> None:
+    """One worker: store key -> 2*key for each of its keys, through the proxy."""
+    contract.strike(fault, worker)
+    for key in keys:
+        table[key] = 2 * key
+    if log is not None:
+        log.append((worker, current_process().name, list(keys)))
+
+
+def run(
+    items: int, workers: int = 4, *, trace: bool = False, fault: contract.Fault | None = None
+) -> dict[int, int]:
+    """``{key: 2*key}`` for keys 0..items-1, filled by ``workers`` processes through a manager."""
+    # The `with` block shuts the server process down on the way out, also after an error.
+    with Manager() as manager:
+        if trace:
+            print(f"manager server at {manager.address!r}", file=sys.stderr)
+        table = manager.dict()
+        log = manager.list() if trace else None
+        processes = [
+            Process(
+                target=store, name=f"store-{w}",
+                args=(w, share(items, workers, w), table, log, fault),
+            )
+            for w in range(workers)
+        ]
+        _workers.start_and_supervise(processes)
+        # Copy out while the server still runs: the proxy dies with it.
+        result = dict(sorted(table.items()))
+        for _, name, keys in sorted(log or ()):
+            contract.trace(name, keys, "stored")
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = contract.make_parser("shared_memory.manager", __doc__)
+    contract.add_workers(parser)
+    contract.add_items(parser, default=10)
+    contract.add_trace(parser)
+    contract.add_fault(parser)
+    args = parser.parse_args(argv)
+    contract.check_fault(parser, args.fault, args.workers)
+    with _workers.report_failures(parser.prog):
+        table = run(args.items, args.workers, trace=args.trace, fault=args.fault)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,185 @@
+"""A start signal, a semaphore bounding a section, and a token passed on a condition.
+
+    python -m shared_memory.sync [--workers 4] [--items 10] [--bound 2] [--trace]
+
+Worker w squares items w, w+W, w+2W, ... in three steps, each with one of
+``multiprocessing``'s synchronization objects:
+
+1. Start signal (``Event``): each worker counts itself ready; the one that
+   makes the count W sets the event, and ``wait()`` lets everybody through
+   at once, so nobody gets a head start while its siblings are still being
+   started. Each worker records how many were ready when it was let through.
+2. Bounded section (``BoundedSemaphore(K)``): at most K workers square inside
+   it at once. Each one adds itself to a shared counter of workers inside
+   (a ``Value`` and its lock) on the way in, and remembers the largest count
+   it saw -- itself included -- so the largest number of workers ever inside
+   together is observed, not assumed.
+3. Token (``Condition``): worker w waits until the turn is w, adds its sum of
+   squares to the token, passes the turn on and wakes the others
+   (``notify_all``: only the next one can go, but we do not know which
+   sleeper that is).
+
+Hazards: ``wait_for`` re-checks its predicate after every wake-up, so a
+wake-up meant for another worker costs a look, not a wrong turn. A worker that
+dies with its turn never passes the token and the others wait forever: the
+parent watches them with ``_workers.start_and_supervise``, which notices the
+death and stops the rest.
+
+The message-passing twin is ``message_passing.sync``; both print the same lines.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing import BoundedSemaphore, Condition, Event, Process, RawArray, RawValue, Value
+from typing import Any
+
+from bench import contract
+from shared_memory import _workers
+
+HOLD = 0.01  # seconds a worker stays inside the section: long enough for others to pile up
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the workers saw, one entry per worker (in worker order) unless said otherwise."""
+
+    workers: int
+    bound: int
+    ready: list[int]  # how many workers were ready when the start signal let this one through
+    peaks: list[int]  # the most workers this one saw inside the section at once, itself included
+    order: list[int]  # order[t]: the worker that held the token at turn t
+    token: int  # the token's final value: every worker's sum of squares added in
+
+    @property
+    def peak(self) -> int:
+        """The largest number of workers ever inside the section together."""
+        return max(self.peaks, default=0)
+
+    def lines(self) -> list[str]:
+        """The deterministic report; raises if the start signal or the bound did not hold."""
+        return report(self)
+
+
+def report(seen: Observed) -> list[str]:
+    """Statements about the observations, identical both ways, checked before they are made.
+
+    How many workers actually overlap inside the section depends on timing
+    (the scheduler, the core count, one worker alone never overlaps), so the
+    observed maximum is not printed on stdout -- it goes to --trace -- but the
+    statement that it never went above the bound is, and it is checked here:
+    a broken bound fails the run instead of printing a falsehood.
+    """
+    early = [w for w, ready in enumerate(seen.ready) if ready != seen.workers]
+    if early:
+        raise RuntimeError(
+            f"start signal broken: worker {early[0]} began with only "
+            f"{seen.ready[early[0]]} of {seen.workers} ready"
+        )
+    if seen.peak > seen.bound:
+        raise RuntimeError(f"bound {seen.bound} exceeded: {seen.peak} workers inside at once")
+    return [
+        f"start: {seen.workers}/{seen.workers} ready before any worker began",
+        f"bound {seen.bound}: never exceeded",
+        f"token: {' -> '.join(map(str, seen.order))}, sum of squares {seen.token}",
+    ]
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Everything the workers share; handed to each ``Process`` when it is created."""
+
+    ready: Any  # Value: workers ready to start (its own lock)
+    start: Any  # Event: the start signal
+    section: Any  # BoundedSemaphore(bound)
+    inside: Any  # Value: workers inside the section now (its own lock)
+    handoff: Any  # Condition guarding turn, token and order
+    turn: Any  # RawValue: whose turn it is (guarded by handoff)
+    token: Any  # RawValue: the running sum carried from worker to worker (guarded by handoff)
+    order: Any  # RawArray: order[t] = the worker that took turn t (guarded by handoff)
+    saw_ready: Any  # RawArray: per worker, written only by that worker
+    peaks: Any  # RawArray: per worker, written only by that worker
+
+
+def work(
+    index: int, workers: int, items: int, shared: Shared, fault: contract.Fault | None
+) -> None:
+    """One worker: wait for the start, square its items inside the bound, pass the token on."""
+    with shared.ready.get_lock():
+        shared.ready.value += 1
+        if shared.ready.value == workers:  # the last one ready gives the signal
+            shared.start.set()
+    shared.start.wait()
+    shared.saw_ready[index] = shared.ready.value
+    contract.strike(fault, index)
+
+    peak = total = 0
+    for x in range(index, items, workers):
+        with shared.section:
+            with shared.inside.get_lock():
+                shared.inside.value += 1
+                peak = max(peak, shared.inside.value)
+            total += x * x
+            time.sleep(HOLD)
+            with shared.inside.get_lock():
+                shared.inside.value -= 1
+    shared.peaks[index] = peak
+
+    with shared.handoff:
+        shared.handoff.wait_for(lambda: shared.turn.value == index)
+        shared.order[shared.turn.value] = index
+        shared.token.value += total
+        shared.turn.value += 1
+        shared.handoff.notify_all()
+
+
+def run(
+    items: int = 10, workers: int = 4, *, bound: int = 2, trace: bool = False,
+    fault: contract.Fault | None = None,
+) -> Observed:
+    """Run the three steps with ``workers`` processes; what they observed."""
+    shared = Shared(
+        ready=Value("i", 0), start=Event(), section=BoundedSemaphore(bound),
+        inside=Value("i", 0), handoff=Condition(), turn=RawValue("i", 0),
+        token=RawValue("q", 0), order=RawArray("i", workers),
+        saw_ready=RawArray("i", workers), peaks=RawArray("i", workers),
+    )
+    processes = [
+        Process(target=work, args=(i, workers, items, shared, fault), name=str(i))
+        for i in range(workers)
+    ]
+    _workers.start_and_supervise(processes)
+    seen = Observed(
+        workers, bound, list(shared.saw_ready), list(shared.peaks), list(shared.order),
+        shared.token.value,
+    )
+    if trace:
+        for i, process in enumerate(processes):
+            contract.trace(f"worker {i} (pid {process.pid})", range(i, items, workers))
+        print(f"largest number inside at once: {seen.peak} (bound {bound})", file=sys.stderr)
+    return seen
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = contract.make_parser("shared_memory.sync", __doc__)
+    contract.add_workers(parser)
+    contract.add_items(parser, default=10)
+    parser.add_argument(
+        "--bound", type=contract.positive, default=2, metavar="K",
+        help="at most K workers inside the section at once (default 2)",
+    )
+    contract.add_trace(parser)
+    contract.add_fault(parser)
+    args = parser.parse_args(argv)
+    contract.check_fault(parser, args.fault, args.workers)
+    with _workers.report_failures(parser.prog):
+        seen = run(args.items, args.workers, bound=args.bound, trace=args.trace, fault=args.fault)
+    print("\n".join(seen.lines()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

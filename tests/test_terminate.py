@@ -1,0 +1,147 @@
+"""terminate: the multiprocessing side in-process, and whole runs both ways."""
+
+import signal
+import time
+
+import pytest
+
+from bench import launch
+from shared_memory import terminate
+
+SHARED = "shared_memory.terminate"
+MPI = "message_passing.terminate"
+
+
+def lines(workers):
+    return "".join(f"worker {i} stopped on request, cleaned up\n" for i in range(workers))
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_cooperative_stop_is_prompt_and_every_cleanup_ran(workers):
+    outcome = terminate.run(workers)
+    assert [s.worker for s in outcome.stopped] == list(range(workers))
+    for s in outcome.stopped:
+        assert s.exitcode == 0
+        assert s.cleaned_up
+        assert s.units >= 1  # nobody was asked to stop before doing a unit
+        assert s.total == sum(i * i for i in range(s.units))  # the tally is the real one
+    assert outcome.seconds < 1.0, "a stop request must be honoured within a unit or so"
+    assert outcome.lines() == lines(workers).splitlines()
+
+
+def test_stop_waits_for_seconds_then_stops_promptly():
+    start = time.monotonic()
+    outcome = terminate.run(2, seconds=0.5)
+    assert time.monotonic() - start >= 0.5
+    assert outcome.seconds < 1.0
+    assert all(s.cleaned_up for s in outcome.stopped)
+    # Each ran for about half a second: many units, not just the first.
+    assert max(s.units for s in outcome.stopped) > 5
+
+
+def test_hard_stop_is_sigterm_and_skips_the_cleanup():
+    outcome = terminate.run(3, hard=True)
+    for s in outcome.stopped:
+        assert s.exitcode == -signal.SIGTERM == -15
+        assert not s.cleaned_up  # the finally: that hands back the tally never ran
+        assert s.units is None and s.total is None
+    assert outcome.seconds < 1.0
+    assert outcome.lines() == [
+        f"worker {i} terminated: exit code -15, cleanup did not run" for i in range(3)
+    ]
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_trace_names_every_worker(capsys, hard):
+    terminate.run(2, hard=hard, trace=True)
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(" (pid ")[0] for line in err[:2]] == ["worker 0", "worker 1"]
+    word = "tally was lost" if hard else " squared 0"
+    assert all(word in line for line in err[:2])
+    assert err[2].startswith("asked to stop after ")
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 4, 7])
+def test_same_stdout_both_ways(workers):
+    mpi = launch.run(launch.mpiexec(workers, *launch.python(MPI)), timeout=60)
+    shared = launch.run(launch.python(SHARED, "--workers", str(workers)), timeout=60)
+    assert mpi.returncode == 0, mpi.stderr
+    assert shared.returncode == 0, shared.stderr
+    assert mpi.stdout == shared.stdout == lines(workers)
+    assert mpi.stderr == shared.stderr == ""
+
+
+def test_mpi_single_process_without_mpiexec():
+    done = launch.run(launch.python(MPI), timeout=60)
+    assert (done.returncode, done.stdout) == (0, lines(1)), done.stderr
+
+
+def test_mpi_trace_stop_is_prompt():
+    done = launch.run(
+        launch.mpiexec(3, *launch.python(MPI, "--trace", "--seconds", "0.5")), timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == lines(3)
+    err = done.stderr.splitlines()
+    assert [line.split(" on ")[0] for line in err[:3]] == ["rank 0", "rank 1", "rank 2"]
+    asked, stopped = err[3].removeprefix("asked to stop after ").split(" s; all stopped ")
+    assert float(asked) >= 0.5
+    assert float(stopped.removesuffix(" s later")) < 1.0
+
+
+def test_cli_hard():
+    done = launch.run(launch.python(SHARED, "--workers", "2", "--hard"), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "worker 0 terminated: exit code -15, cleanup did not run\n"
+        "worker 1 terminated: exit code -15, cleanup did not run\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--workers", "0"], ["--seconds", "-1"], ["--seconds", "abc"], ["--seconds", "nan"],
+     ["--bogus"], ["--fault", "raise:4"]],
+)
+def test_shared_bad_arguments_one_line_exit_2(args):
+    done = launch.run(launch.python(SHARED, *args), timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(f"python -m {SHARED}: error:")
+
+
+@pytest.mark.parametrize(
+    "args", [["--seconds", "-1"], ["--workers", "2"], ["--hard"], ["--fault", "raise:3"]]
+)
+def test_mpi_bad_arguments_one_line_from_rank_0_exit_2(args):
+    done = launch.run(launch.mpiexec(3, *launch.python(MPI, *args)), timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(f"python -m {MPI}: error:")
+    if args == ["--hard"]:
+        assert "Comm.Abort" in done.stderr
+
+
+@pytest.mark.parametrize("worker", [0, 3])
+def test_shared_fault_ends_the_run_nonzero(worker):
+    done = launch.run(launch.python(SHARED, "--fault", f"raise:{worker}"), timeout=30)
+    assert not done.timed_out
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert f"worker {worker} fails on purpose" in done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"python -m {SHARED}: error: worker {worker} exited with status 1"
+    )
+
+
+@pytest.mark.parametrize(("ranks", "worker"), [(3, 0), (3, 2), (1, 0)])
+def test_mpi_fault_aborts_the_job_promptly(ranks, worker):
+    done = launch.run(
+        launch.mpiexec(ranks, *launch.python(MPI, "--fault", f"raise:{worker}")), timeout=30
+    )
+    assert not done.timed_out, "the job hung instead of aborting"
+    assert done.returncode not in (0, None)
+    assert done.stdout == ""
+    assert f"worker {worker} fails on purpose" in done.stderr
