@@ -11,6 +11,9 @@ import argparse
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -86,6 +89,22 @@ def spans(items: Iterable[int]) -> str:
     if not runs:
         return "nothing"
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def share(items: int, workers: int, worker: int) -> range:
+    """Worker ``worker``'s contiguous part of 0..items-1; the parts differ in size by at most one.
+
+    The first ``items % workers`` workers get one more; with more workers than
+    items the last ones get nothing.
+    """
+    size, extra = divmod(items, workers)
+    begin = worker * size + min(worker, extra)
+    return range(begin, begin + size + (worker < extra))
+
+
+def blocks(items: Sequence[T], parts: int) -> list[Sequence[T]]:
+    """``items`` cut into ``parts`` contiguous blocks, as :func:`share` cuts a count."""
+    return [items[r.start:r.stop] for r in (share(len(items), parts, i) for i in range(parts))]
 
 
 def trace(worker: str, items: Iterable[int], verb: str = "squared") -> None:

@@ -16,6 +16,9 @@ class Pair:
     module: str
     shared_args: tuple[str, ...] = ()
     mpi_args: tuple[str, ...] = ()
+    # The MPI side is one process that starts its N workers itself (MPI Spawn):
+    # run as `mpiexec -n 1 ... --workers N` instead of `mpiexec -n N ...`.
+    mpi_spawns: bool = False
 
     @property
     def label(self) -> str:
@@ -40,6 +43,9 @@ PAIRS: tuple[Pair, ...] = (
     Pair("manager", mpi_args=("--rma",)),
     Pair("terminate"),
     Pair("sync"),
+    Pair("spawn"),
+    Pair("spawn", mpi_args=("--dynamic",), mpi_spawns=True),
+    Pair("worker_class"),
 )
 
 MODULES: tuple[str, ...] = tuple(dict.fromkeys(pair.module for pair in PAIRS))

@@ -35,9 +35,11 @@ def commands(pair: Pair, workers: int) -> tuple[list[str], list[str]]:
     shared = launch.python(
         f"shared_memory.{pair.module}", "--workers", str(workers), *pair.shared_args
     )
-    mpi = launch.mpiexec(
-        workers, *launch.python(f"message_passing.{pair.module}", *pair.mpi_args)
-    )
+    module = f"message_passing.{pair.module}"
+    if pair.mpi_spawns:
+        mpi = launch.mpiexec(1, *launch.python(module, *pair.mpi_args, "--workers", str(workers)))
+    else:
+        mpi = launch.mpiexec(workers, *launch.python(module, *pair.mpi_args))
     return shared, mpi
 
 

@@ -37,20 +37,13 @@ from bench import contract
 from message_passing import _cli
 
 
-def share(items: int, workers: int, worker: int) -> range:
-    """Rank ``worker``'s contiguous part of 0..items-1; sizes differ by at most one."""
-    size, extra = divmod(items, workers)
-    begin = worker * size + min(worker, extra)
-    return range(begin, begin + size + (worker < extra))
-
-
 def run(
     items: int, comm: MPI.Intracomm = MPI.COMM_WORLD, *, rma: bool = False,
     trace: bool = False, fault: contract.Fault | None = None,
 ) -> dict[int, int] | None:
     """Collective: ``{key: 2*key}`` for keys 0..items-1 on rank 0, ``None`` on the other ranks."""
     rank = comm.Get_rank()
-    keys = share(items, comm.Get_size(), rank)
+    keys = contract.share(items, comm.Get_size(), rank)
     if rma:
         table = _by_rma(items, keys, comm, fault)
     else:

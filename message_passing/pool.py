@@ -40,13 +40,6 @@ def square_or_fail(x: int, fault: contract.Fault) -> int:
     return x * x
 
 
-def blocks(items: Sequence[int], parts: int) -> list[Sequence[int]]:
-    """Cut ``items`` into ``parts`` contiguous blocks whose sizes differ by at most one."""
-    size, extra = divmod(len(items), parts)
-    starts = [i * size + min(i, extra) for i in range(parts + 1)]
-    return [items[starts[i]:starts[i + 1]] for i in range(parts)]
-
-
 def chunksize(items: int, workers: int) -> int:
     """The chunk size ``multiprocessing.Pool.map`` would pick: about 4 chunks per worker."""
     size, extra = divmod(items, workers * 4)
@@ -62,7 +55,7 @@ def run(
         return _run_executor(items, comm, trace, fault)
     rank = comm.Get_rank()
     # Only rank 0 holds the data; the others pass None and receive their block.
-    mine = comm.scatter(blocks(list(range(items)), comm.Get_size()) if rank == 0 else None)
+    mine = comm.scatter(contract.blocks(list(range(items)), comm.Get_size()) if rank == 0 else None)
     contract.strike(fault, rank)
     squares = [square(x) for x in mine]
     if trace:

@@ -37,13 +37,6 @@ from bench import contract
 from shared_memory import _workers
 
 
-def share(items: int, workers: int, worker: int) -> range:
-    """Worker ``worker``'s contiguous part of 0..items-1; sizes differ by at most one."""
-    size, extra = divmod(items, workers)
-    begin = worker * size + min(worker, extra)
-    return range(begin, begin + size + (worker < extra))
-
-
 def store(
     worker: int, keys: range, table: MutableMapping[int, int],
     log: MutableSequence[tuple[int, str, list[int]]] | None, fault: contract.Fault | None,
@@ -69,7 +62,7 @@ def run(
         processes = [
             Process(
                 target=store, name=f"store-{w}",
-                args=(w, share(items, workers, w), table, log, fault),
+                args=(w, contract.share(items, workers, w), table, log, fault),
             )
             for w in range(workers)
         ]

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from bench import launch
+from bench import contract, launch
 from shared_memory import manager
 
 
@@ -35,7 +35,7 @@ def test_run_fills_the_dict(items, workers):
 
 @pytest.mark.parametrize(("items", "workers"), [(0, 3), (10, 4), (3, 7), (11, 3)])
 def test_shares_cover_every_key_once_and_are_balanced(items, workers):
-    parts = [manager.share(items, workers, w) for w in range(workers)]
+    parts = [contract.share(items, workers, w) for w in range(workers)]
     assert [k for part in parts for k in part] == list(range(items))
     assert max(map(len, parts)) - min(map(len, parts)) <= 1
 

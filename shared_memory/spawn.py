@@ -1,0 +1,257 @@
+"""Start N worker processes by hand and hear from each: ``multiprocessing.Process``.
+
+    python -m shared_memory.spawn [--workers 4] [--daemon] [--trace] [--fault raise:W]
+
+The parent creates one ``Process(target, args, name)`` per worker, starts them
+all, then waits for all of them. Each worker sends its line back over a ``Pipe``
+of its own and the parent prints the lines in worker order: children printing
+for themselves would interleave in whatever order the OS runs them.
+
+Hazards: the parent reads while it waits, never ``join()`` first. A child whose
+message does not fit in the pipe blocks in ``send()`` until someone reads, so a
+parent that joins before reading waits forever; and a child that dies before
+sending would leave a bare ``recv()`` waiting forever. So the parent reads a
+pipe only once ``_workers.supervise`` says it is readable (or stops everything
+when a worker fails), and closes its own copy of each write end so that a dead
+child's pipe reads as EOF instead of staying silent.
+
+``--daemon``: the workers become daemon children of an intermediate parent.
+Each tries to start a child of its own, which the standard library refuses
+("daemonic processes are not allowed to have children"); the refusal is caught
+and reported back. The parent then exits while its daemons are still busy, and
+they are ended with it. That is multiprocessing's exit handler at work (it
+``terminate()``s daemon children), not the kernel: a parent killed by a signal
+skips the handler and leaves its daemons running (so ours turns SIGTERM into an
+ordinary exit). The proof that they ended: a pipe that only the daemons hold
+open reads EOF.
+
+The message-passing twin is ``message_passing.spawn``; without ``--daemon``
+both print the same lines.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from multiprocessing import Pipe, Process, current_process
+from multiprocessing.connection import Connection, wait
+from types import FrameType
+from typing import NamedTuple
+
+from bench import contract
+from shared_memory import _workers
+
+# A daemon would stay busy this long if nothing ended it; we wait far less for it to be gone.
+DAEMON_BUSY_SECONDS = 30.0
+DAEMON_END_TIMEOUT = 10.0
+
+
+class Report(NamedTuple):
+    """What a worker sends its parent: its line, who it is, and (daemons) what refused it."""
+
+    line: str
+    name: str
+    pid: int
+    refusal: str | None = None
+
+    @property
+    def who(self) -> str:
+        return who(self.name, self.pid)
+
+
+def who(name: str, pid: int) -> str:
+    """``Spawned-2, pid 4242``: the trace's name for a process."""
+    return f"{name}, pid {pid}"
+
+
+def report_line(index: int, workers: int) -> str:
+    return f"worker {index} of {workers} reporting"
+
+
+def reporting(index: int, workers: int, refusal: str | None = None) -> Report:
+    me = current_process()
+    return Report(report_line(index, workers), me.name, os.getpid(), refusal)
+
+
+def report_in(index: int, workers: int, conn: Connection, fault: contract.Fault | None) -> None:
+    """A worker: its report back to the parent."""
+    contract.strike(fault, index)
+    conn.send(reporting(index, workers))
+    conn.close()
+
+
+def collect(processes: Sequence[Process], conns: Sequence[Connection]) -> list[Report]:
+    """One message from each pipe, in worker order, each read while all workers are watched."""
+    messages = []
+    for conn in conns:
+        _workers.supervise(processes, also=[conn])
+        messages.append(conn.recv())
+    return messages
+
+
+def trace_workers(reports: Sequence[Report]) -> None:
+    for index, report in enumerate(reports):
+        print(f"worker {index} is {report.who}", file=sys.stderr)
+
+
+def run(
+    workers: int = 4, *, trace: bool = False, fault: contract.Fault | None = None
+) -> list[str]:
+    """Start ``workers`` processes; their report lines, in worker order."""
+    pipes = [Pipe(duplex=False) for _ in range(workers)]
+    processes = [
+        Process(target=report_in, args=(index, workers, send, fault), name=f"Spawned-{index}")
+        for index, (_, send) in enumerate(pipes)
+    ]
+    try:
+        for process in processes:
+            process.start()
+        for _, send in pipes:
+            send.close()  # the child has its own copy; ours would keep EOF from ever coming
+        reports = collect(processes, [recv for recv, _ in pipes])
+        _workers.supervise(processes)  # every worker has also ended well
+    finally:
+        _workers.stop([p for p in processes if p.pid is not None])
+        for recv, send in pipes:
+            recv.close()
+            send.close()
+    if trace:
+        trace_workers(reports)
+    return [report.line for report in reports]
+
+
+def try_to_have_a_child() -> str | None:
+    """Why ``Process.start()`` was refused to us, or None if it was allowed.
+
+    The refusal is an ``assert`` in the standard library, so ``python -O`` lifts it.
+    """
+    child = Process(target=time.sleep, args=(0,))
+    try:
+        child.start()
+    except AssertionError as refusal:
+        return str(refusal)
+    child.join()
+    return None
+
+
+def daemon_worker(
+    index: int, workers: int, conn: Connection, lifeline: Connection,
+    fault: contract.Fault | None,
+) -> None:
+    """A daemon: reports, then stays busy; only its parent's exit ends it.
+
+    ``lifeline`` is never used: holding its write end open is the point, as its
+    reader sees EOF only once every holder is gone.
+    """
+    contract.strike(fault, index)
+    conn.send(reporting(index, workers, try_to_have_a_child()))
+    conn.close()
+    time.sleep(DAEMON_BUSY_SECONDS)
+
+
+def _exit_normally(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def daemon_parent(
+    workers: int, conn: Connection, lifeline: Connection, fault: contract.Fault | None
+) -> None:
+    """Start the daemons, pass their reports on, and exit while they still run."""
+    pipes = [Pipe(duplex=False) for _ in range(workers)]
+    daemons = [
+        Process(
+            target=daemon_worker, args=(index, workers, send, lifeline, fault),
+            name=f"Daemon-{index}", daemon=True,
+        )
+        for index, (_, send) in enumerate(pipes)
+    ]
+    for daemon in daemons:
+        daemon.start()
+    # Installed after the daemons were forked, so they keep the default. terminate()
+    # sends SIGTERM, whose default ends a process at once, skipping the exit handler
+    # that ends daemons: as an ordinary exit, the daemons go with us even then.
+    signal.signal(signal.SIGTERM, _exit_normally)
+    lifeline.close()
+    for _, send in pipes:
+        send.close()
+    try:
+        reports = collect(daemons, [recv for recv, _ in pipes])
+    except _workers.WorkerFailed as failure:
+        raise SystemExit(str(failure)) from None
+    conn.send((reports, who(current_process().name, os.getpid())))
+    # Returning runs multiprocessing's exit handler: it terminate()s and joins every
+    # daemon child still running, i.e. all of them.
+
+
+def run_daemon(
+    workers: int = 4, *, trace: bool = False, fault: contract.Fault | None = None
+) -> list[str]:
+    """The ``--daemon`` demonstration; what it showed, as lines."""
+    reports_recv, reports_send = Pipe(duplex=False)
+    lifeline_recv, lifeline_send = Pipe(duplex=False)
+    parent = Process(
+        target=daemon_parent, args=(workers, reports_send, lifeline_send, fault),
+        name="DaemonParent",
+    )
+    try:
+        parent.start()
+        reports_send.close()
+        lifeline_send.close()
+        _workers.supervise([parent], also=[reports_recv])
+        reports, parent_identity = reports_recv.recv()
+        # The daemons first: they inherited the pipe behind the parent's sentinel,
+        # which therefore signals only once they are gone too.
+        if not wait([lifeline_recv], timeout=DAEMON_END_TIMEOUT):
+            for report in reports:
+                _kill(report.pid)
+            raise RuntimeError(f"daemons outlived their parent by {DAEMON_END_TIMEOUT} s")
+        _workers.supervise([parent])  # it has exited, well
+    finally:
+        _workers.stop([parent] if parent.pid is not None else [])
+        for end in (reports_recv, reports_send, lifeline_recv, lifeline_send):
+            end.close()
+    if trace:
+        print(f"the daemons' parent is {parent_identity}", file=sys.stderr)
+        trace_workers(reports)
+    refusals = [report.refusal for report in reports if report.refusal is not None]
+    refused = f"{len(refusals)} of {workers} daemons tried to start a child and were refused"
+    if refusals:
+        refused += ": " + "; ".join(sorted(set(refusals)))
+    return [
+        *(report.line for report in reports),
+        refused,
+        f"their parent exited, and all {workers} daemons ended with it",
+    ]
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = contract.make_parser("shared_memory.spawn", __doc__)
+    contract.add_workers(parser)
+    parser.add_argument(
+        "--daemon", action="store_true",
+        help="daemon workers: they may not have children, and end with their parent",
+    )
+    contract.add_trace(parser)
+    contract.add_fault(parser)
+    args = parser.parse_args(argv)
+    contract.check_fault(parser, args.fault, args.workers)
+    with _workers.report_failures(parser.prog):
+        start = run_daemon if args.daemon else run
+        lines = start(args.workers, trace=args.trace, fault=args.fault)
+    for line in lines:
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""Workers as a class: ``class Squarer(Process)`` overriding ``run()``, each squaring its share.
+
+    python -m shared_memory.worker_class [--workers 4] [--items 10] [--trace] [--fault raise:W]
+
+Subclassing ``Process`` instead of passing a ``target``: ``__init__`` (which
+must call ``Process.__init__`` first) keeps the worker's state, here its
+index, its contiguous share of 0..N-1 and the write end of its result pipe;
+``start()`` runs ``run()`` in the child. The state reaches the child as a copy
+(forked, or pickled under the spawn and forkserver start methods, so it must be
+picklable), and whatever ``run()`` changes stays in the child's copy: results
+come back over the pipe, never through attributes.
+
+Hazards, as in ``shared_memory.spawn``: the parent reads each pipe while it
+watches every worker (``_workers.supervise``) instead of ``join()``ing first, as
+a child blocks in ``send()`` until its result, larger than the pipe's buffer, is
+read; and it closes its copies of the write ends so a dead child reads as EOF.
+
+The message-passing twin is ``message_passing.worker_class``; both print the same lines.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from multiprocessing import Pipe, Process
+from multiprocessing.connection import Connection
+
+from bench import contract
+from shared_memory import _workers
+
+
+def describe(index: int, workers: int, squares: Sequence[int]) -> str:
+    """``worker 1 of 4 squared 3 items: [9, 16, 25]``: one worker's line of output."""
+    noun = "item" if len(squares) == 1 else "items"
+    return f"worker {index} of {workers} squared {len(squares)} {noun}: {list(squares)}"
+
+
+class Squarer(Process):
+    """A worker process that squares the share it was given and sends the squares back."""
+
+    def __init__(
+        self, index: int, share: Sequence[int], results: Connection,
+        fault: contract.Fault | None = None,
+    ) -> None:
+        super().__init__(name=f"Squarer-{index}")
+        self.index = index
+        self.share = list(share)
+        self.results = results
+        self.fault = fault
+
+    def run(self) -> None:
+        """In the child: the squares of the share, and who made them, to the parent."""
+        contract.strike(self.fault, self.index)
+        squares = [x * x for x in self.share]
+        self.results.send((squares, f"{self.name}, pid {os.getpid()}"))
+        self.results.close()
+
+
+def run(
+    items: int = 10, workers: int = 4, *, trace: bool = False,
+    fault: contract.Fault | None = None,
+) -> list[list[int]]:
+    """The squares of 0..items-1, as one list per worker, in worker order."""
+    shares = contract.blocks(range(items), workers)
+    pipes = [Pipe(duplex=False) for _ in range(workers)]
+    squarers = [
+        Squarer(index, share, send, fault)
+        for index, (share, (_, send)) in enumerate(zip(shares, pipes, strict=True))
+    ]
+    results = []
+    try:
+        for squarer in squarers:
+            squarer.start()
+        for _, send in pipes:
+            send.close()  # the child has its own copy; ours would keep EOF from ever coming
+        for recv, _ in pipes:
+            _workers.supervise(squarers, also=[recv])
+            results.append(recv.recv())
+        _workers.supervise(squarers)  # every worker has also ended well
+    finally:
+        _workers.stop([s for s in squarers if s.pid is not None])
+        for recv, send in pipes:
+            recv.close()
+            send.close()
+    if trace:
+        for share, (_, who) in zip(shares, results, strict=True):
+            contract.trace(who, share)
+    return [squares for squares, _ in results]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = contract.make_parser("shared_memory.worker_class", __doc__)
+    contract.add_workers(parser)
+    contract.add_items(parser, default=10)
+    contract.add_trace(parser)
+    contract.add_fault(parser)
+    args = parser.parse_args(argv)
+    contract.check_fault(parser, args.fault, args.workers)
+    with _workers.report_failures(parser.prog):
+        results = run(args.items, args.workers, trace=args.trace, fault=args.fault)
+    for index, squares in enumerate(results):
+        print(describe(index, args.workers, squares))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
