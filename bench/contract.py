@@ -58,6 +58,17 @@ def positive(text: str) -> int:
     return _integer(text, 1, "a positive number (1 or more)")
 
 
+def duration(text: str) -> float:
+    """argparse type: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"{text} is not a duration (0 or more)")
+    return value
+
+
 def add_items(parser: argparse.ArgumentParser, default: int) -> None:
     parser.add_argument(
         "--items", type=count, default=default, metavar="N",

@@ -46,6 +46,10 @@ PAIRS: tuple[Pair, ...] = (
     Pair("spawn"),
     Pair("spawn", mpi_args=("--dynamic",), mpi_spawns=True),
     Pair("worker_class"),
+    Pair("queue"),
+    Pair("queue", shared_args=("--joinable",)),
+    Pair("queue", shared_args=("--batch", "3"), mpi_args=("--batch", "3")),
+    Pair("pipe"),
 )
 
 MODULES: tuple[str, ...] = tuple(dict.fromkeys(pair.module for pair in PAIRS))

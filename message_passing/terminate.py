@@ -28,7 +28,6 @@ The shared-state twin is ``shared_memory.terminate``; both print the same lines.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Sequence
@@ -73,6 +72,17 @@ def run(
     fault: contract.Fault | None = None,
 ) -> Outcome | None:
     """Collective: every rank works until rank 0 stops it; the outcome on rank 0, else ``None``."""
+    # Our messages travel on a communicator of our own, so that no receive of this
+    # run can match a message of the caller's, or of the next run of ours.
+    own = comm.Dup()
+    outcome = _run(own, seconds, trace, fault)
+    own.Free()  # collective: on the normal path only; an exception aborts instead
+    return outcome
+
+
+def _run(
+    comm: MPI.Intracomm, seconds: float, trace: bool, fault: contract.Fault | None
+) -> Outcome | None:
     rank, size = comm.Get_rank(), comm.Get_size()
     began = MPI.Wtime()
     contract.strike(fault, rank)
@@ -117,21 +127,10 @@ def run(
     return outcome
 
 
-def seconds_type(text: str) -> float:
-    """argparse type: a number of seconds, 0 or more."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"{text} is not a duration (0 or more)")
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _cli.parser("message_passing.terminate", __doc__)
     parser.add_argument(
-        "--seconds", type=seconds_type, default=0.0, metavar="S",
+        "--seconds", type=contract.duration, default=0.0, metavar="S",
         help="ask to stop once every rank did a unit and S seconds passed (default 0)",
     )
     parser.add_argument(

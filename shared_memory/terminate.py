@@ -26,7 +26,6 @@ MPI has no way to stop one process); both print the same lines.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -179,22 +178,11 @@ def _trace(outcome: Outcome, after: float) -> None:
     )
 
 
-def seconds_type(text: str) -> float:
-    """argparse type: a number of seconds, 0 or more."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"{text} is not a duration (0 or more)")
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = contract.make_parser("shared_memory.terminate", __doc__)
     contract.add_workers(parser)
     parser.add_argument(
-        "--seconds", type=seconds_type, default=0.0, metavar="S",
+        "--seconds", type=contract.duration, default=0.0, metavar="S",
         help="ask to stop once every worker did a unit and S seconds passed (default 0)",
     )
     parser.add_argument(

@@ -1,0 +1,191 @@
+"""The queue pattern: multiprocessing in-process, and both sides as programs."""
+
+import multiprocessing as mp
+import queue as stdlib_queue
+import re
+
+import pytest
+
+from bench import contract, launch
+from message_passing import queue as mpi_queue
+from shared_memory import _workers
+from shared_memory import queue as shared_queue
+
+BIG = 100_000
+
+
+def line(items):
+    return f"consumed {items} items, sum of squares {sum(i * i for i in range(items))}\n"
+
+
+def assert_each_item_once(consumed, items):
+    """Nothing lost, nothing twice: the consumers' items are exactly 0..items-1, disjoint."""
+    assert sorted(x for taken in consumed.taken for x in taken) == list(range(items))
+    assert consumed.count == items
+    assert consumed.total == sum(i * i for i in range(items))
+    # Each consumer squared what it says it took.
+    assert consumed.sums == [sum(x * x for x in taken) for taken in consumed.taken]
+
+
+def took(stderr):
+    """``--trace`` lines -> how many items each consumer took."""
+    return [int(n) for n in re.findall(r" took (\d+) items$", stderr, re.MULTILINE)]
+
+
+def test_the_stdlib_queue_is_not_shadowed():
+    # shared_memory/queue.py and message_passing/queue.py must not hide the standard
+    # library's queue, which multiprocessing itself imports.
+    assert shared_queue.Empty is stdlib_queue.Empty
+    assert stdlib_queue.__file__ != shared_queue.__file__
+
+
+@pytest.mark.parametrize("joinable", [False, True])
+@pytest.mark.parametrize("workers", [1, 2, 4])
+@pytest.mark.parametrize("items", [0, 1, 3, 10])
+def test_run_consumes_every_item_once(items, workers, joinable):
+    consumed = shared_queue.run(items, workers, joinable=joinable)
+    assert len(consumed.taken) == workers
+    assert_each_item_once(consumed, items)
+    assert str(consumed) == line(items).rstrip("\n")
+
+
+@pytest.mark.parametrize("batch", [2, 7, 1000])
+def test_batches_change_nothing_but_the_messages(batch):
+    assert_each_item_once(shared_queue.run(50, 3, batch=batch), 50)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("joinable", [False, True])
+def test_a_hundred_thousand_items_to_four_consumers(joinable):
+    consumed = shared_queue.run(BIG, 4, joinable=joinable)
+    assert len(consumed.taken) == 4
+    assert_each_item_once(consumed, BIG)
+    assert not mp.active_children()
+
+
+def test_blocks_cover_the_items_in_order():
+    assert shared_queue.blocks(7, 3) == [range(0, 3), range(3, 6), range(6, 7)]
+    assert list(mpi_queue.blocks(7, 3)) == shared_queue.blocks(7, 3)
+    assert shared_queue.blocks(0, 3) == []
+
+
+def test_trace_one_line_a_consumer(capsys):
+    shared_queue.run(20, 3, trace=True)
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 3
+    assert all(row.startswith(f"consumer-{c} (pid ") for c, row in enumerate(err.splitlines()))
+    assert sum(took(err)) == 20
+
+
+@pytest.mark.parametrize("joinable", [False, True])
+@pytest.mark.parametrize("worker", [0, 2])
+def test_a_failing_consumer_is_reported_not_waited_for(worker, joinable):
+    # It fails holding a block it took: under --joinable that block never gets its
+    # task_done(), so the producer's join() would never return.
+    fault = contract.Fault("raise", worker)
+    with pytest.raises(_workers.WorkerFailed, match=f"consumer-{worker} exited with status 1"):
+        shared_queue.run(BIG, 3, joinable=joinable, fault=fault)
+    assert not mp.active_children()
+
+
+# Whole programs, both ways.
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 4, 7])
+@pytest.mark.parametrize(
+    ("shared_args", "mpi_args"),
+    [((), ()), (("--joinable",), ()), (("--batch", "3"), ("--batch", "3"))],
+)
+def test_same_stdout_both_ways(workers, shared_args, mpi_args):
+    shared = launch.run(
+        launch.python("shared_memory.queue", "--workers", str(workers), *shared_args)
+    )
+    mpi = launch.run(launch.mpiexec(workers, *launch.python("message_passing.queue", *mpi_args)))
+    assert shared.returncode == 0, shared.stderr
+    assert mpi.returncode == 0, mpi.stderr
+    assert shared.stdout == mpi.stdout == line(10)
+    assert shared.stderr == mpi.stderr == ""
+
+
+@pytest.mark.parametrize("items", [0, 1, 2])
+def test_fewer_items_than_consumers(items):
+    args = ("--items", str(items))
+    shared = launch.run(launch.python("shared_memory.queue", "--workers", "4", *args))
+    mpi = launch.run(launch.mpiexec(4, *launch.python("message_passing.queue", *args)))
+    assert shared.stdout == mpi.stdout == line(items), shared.stderr + mpi.stderr
+
+
+def test_single_rank_without_mpiexec():
+    done = launch.run(launch.python("message_passing.queue", "--items", "5", "--trace"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == line(5)
+    assert took(done.stderr) == [5]  # rank 0 produced and consumed everything
+
+
+@pytest.mark.timeout(90)
+def test_a_hundred_thousand_items_to_four_consumers_both_ways():
+    # Four consumers: four processes beside the producer; five ranks, rank 0 producing.
+    # One item a message (the textbook version) takes a few seconds either way.
+    args = ("--items", str(BIG), "--trace")
+    shared = launch.run(launch.python("shared_memory.queue", "--workers", "4", *args))
+    mpi = launch.run(launch.mpiexec(5, *launch.python("message_passing.queue", *args)))
+    for done in (shared, mpi):
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == line(BIG)
+        counts = took(done.stderr)
+        assert len(counts) == 4 and sum(counts) == BIG, done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--items", "-1"], ["--workers", "0"], ["--batch", "0"], ["--items", "x"], ["--bogus"],
+     ["--fault", "raise:4"], ["--fault", "hang:1"]],
+)
+def test_bad_arguments_one_line_exit_2(args):
+    done = launch.run(launch.python("shared_memory.queue", *args))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("python -m shared_memory.queue: error:")
+
+
+@pytest.mark.parametrize(
+    "args", [["--items", "-1"], ["--batch", "0"], ["--joinable"], ["--fault", "raise:3"]]
+)
+def test_bad_arguments_one_line_from_rank_0_exit_2(args):
+    done = launch.run(launch.mpiexec(3, *launch.python("message_passing.queue", *args)))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("python -m message_passing.queue: error:")
+
+
+@pytest.mark.parametrize("args", [[], ["--joinable"]])
+@pytest.mark.parametrize("worker", [0, 3])
+def test_fault_ends_the_multiprocessing_run_promptly(worker, args):
+    done = launch.run(
+        launch.python("shared_memory.queue", "--items", str(BIG), "--fault", f"raise:{worker}",
+                      *args),
+        timeout=30,
+    )
+    assert not done.timed_out, "the run hung instead of failing"
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert f"worker {worker} fails on purpose" in done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"python -m shared_memory.queue: error: worker consumer-{worker} exited with status 1"
+    )
+
+
+@pytest.mark.parametrize(("ranks", "worker"), [(3, 0), (3, 2), (1, 0)])
+def test_fault_aborts_the_mpi_job_promptly(ranks, worker):
+    # Rank 0 is the producer when it has company: consumers wait on it in a receive.
+    done = launch.run(
+        launch.mpiexec(ranks, *launch.python(
+            "message_passing.queue", "--items", "1000", "--fault", f"raise:{worker}"
+        )),
+        timeout=30,
+    )
+    assert not done.timed_out, "the job hung instead of aborting"
+    assert done.returncode not in (0, None)
+    assert done.stdout == ""
+    assert f"worker {worker} fails on purpose" in done.stderr
