@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", nargs="+", type=contract.positive, default=[4], metavar="N",
         help="worker counts: processes on one side, ranks on the other (default 4)",
     )
+    check.add_argument("--quiet", action="store_true", help="no progress bar")
     lat = commands.add_parser(
         "latency", help="latency and bandwidth of every channel between two processes",
         description=latency.__doc__.splitlines()[0] if latency.__doc__ else None,
@@ -58,7 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command in (None, "verify"):
-            return verify.main(getattr(args, "patterns", []), getattr(args, "workers", [4]))
+            return verify.main(
+                getattr(args, "patterns", []), getattr(args, "workers", [4]),
+                getattr(args, "quiet", False),
+            )
         if args.command == "latency":
             return latency.main(args)
         if args.command == "show":

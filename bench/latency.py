@@ -131,7 +131,7 @@ def reference(args: argparse.Namespace) -> list[dict[str, Any]]:
 def run(args: argparse.Namespace) -> results.Document:
     jobs = [(c, m) for c in args.channels for m in args.modes]
     benchmarks: list[dict[str, Any]] = []
-    with progress(len(jobs) + bool(args.reference), args.quiet) as bar:
+    with tables.progress(len(jobs) + bool(args.reference), args.quiet) as bar:
         for chan, mode in jobs:
             bar.set_description(f"{chan} {mode}")
             benchmarks += measure(chan, mode, args)
@@ -143,12 +143,6 @@ def run(args: argparse.Namespace) -> results.Document:
             bar.update()
     settings = {k: getattr(args, k) for k in ("sizes", "repeat", "warmup", "scale", "pin")}
     return results.document("latency", benchmarks, settings=settings, reference=ref)
-
-
-def progress(total: int, quiet: bool) -> Any:
-    from tqdm import tqdm  # stderr only: stdout stays clean for pipes
-
-    return tqdm(total=total, disable=quiet or None, unit="run", leave=False)
 
 
 def cells(doc: results.Document, mode: str) -> dict[tuple[str, int], dict[str, float]]:

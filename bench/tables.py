@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 def render(header: Sequence[str], rows: Sequence[Sequence[str]], right: int = 0) -> str:
@@ -46,3 +47,13 @@ def seconds(value: float) -> str:
         if abs(value) >= scale:
             return f"{number(value / scale)} {unit}"
     return f"{number(value / 1e-9)} ns"
+
+
+def progress(total: int, quiet: bool) -> Any:
+    """A progress bar on stderr (stdout stays clean for pipes); off with ``--quiet``.
+
+    Also off when stderr is not a terminal: a bar redrawn into a log file is noise.
+    """
+    from tqdm import tqdm
+
+    return tqdm(total=total, disable=quiet or None, unit="run", leave=False)

@@ -85,13 +85,22 @@ def table(outcomes: Iterable[Outcome]) -> str:
     return tables.render(header, rows)
 
 
-def verify(modules: Sequence[str], workers: Sequence[int]) -> list[Outcome]:
+def verify(
+    modules: Sequence[str], workers: Sequence[int], quiet: bool = True
+) -> list[Outcome]:
     pairs = [pair for pair in PAIRS if not modules or pair.module in modules]
-    return [compare(pair, n) for n in workers for pair in pairs]
+    outcomes = []
+    with tables.progress(len(pairs) * len(workers), quiet) as bar:
+        for n in workers:
+            for pair in pairs:
+                bar.set_description(f"{pair.label} N={n}")
+                outcomes.append(compare(pair, n))
+                bar.update()
+    return outcomes
 
 
-def main(modules: Sequence[str], workers: Sequence[int]) -> int:
-    outcomes = verify(modules, workers)
+def main(modules: Sequence[str], workers: Sequence[int], quiet: bool = False) -> int:
+    outcomes = verify(modules, workers, quiet)
     print(table(outcomes))
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
