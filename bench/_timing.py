@@ -48,6 +48,7 @@ KiB, MiB = 1 << 10, 1 << 20
 DEFAULT_SIZES = tuple(4**k for k in range(13))  # 1 B, 4 B, ... 16 MiB
 LARGEST = 1 << 30  # one message; more is refused (each side holds several buffers)
 DEFAULT_WINDOW = 64  # osu_bw's
+SEGMENT_PREFIX = "mpvsmpi-lat-"  # + creator pid: lets a harness find the orphans of a kill
 WINDOW_BYTES = 32 * MiB  # cap on the bytes of one window: fewer messages for large sizes
 RING_BYTES = 16 * MiB  # cap on a shared-memory ring (at least 2 slots whatever the size)
 

@@ -15,25 +15,18 @@ import argparse
 import json
 import re
 import statistics
+from pathlib import Path
 from typing import Any
 
-from bench import contract, launch, results, stats, tables
+from bench import _timing, contract, launch, results, stats, tables
 
 SHARED_CHANNELS = ("pipe-bytes", "pipe-pickle", "queue", "shm-semaphore", "shm-spin")
 MPI_CHANNELS = ("mpi-pickle", "mpi-buffer", "mpi-pkl5")
 CHANNELS = SHARED_CHANNELS + MPI_CHANNELS
-MODES = ("latency", "bandwidth")
-DEFAULT_SIZES = tuple(4**k for k in range(13))  # 1 B .. 16 MiB
-MAX_SIZE = 1 << 30
+MODES = _timing.MODES
+DEFAULT_SIZES = _timing.DEFAULT_SIZES
 REFERENCE = "mpi-buffer"  # what mpi4py.bench pingpong measures: Send/Recv of numpy bytes
 REFERENCE_LIMIT = 64 << 10  # the ratio to the reference is judged up to 64 KiB
-
-
-def size(text: str) -> int:
-    value = contract.positive(text)
-    if value > MAX_SIZE:
-        raise argparse.ArgumentTypeError(f"{value} is larger than 1 GiB")
-    return value
 
 
 def channel(text: str) -> str:
@@ -49,13 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="CHANNEL", help=f"channels (default: all of {', '.join(CHANNELS)})")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
                         help="latency (ping-pong) and/or bandwidth (streaming window)")
-    parser.add_argument("--sizes", nargs="+", type=size, default=list(DEFAULT_SIZES),
+    parser.add_argument("--sizes", nargs="+", type=_timing.size, default=list(DEFAULT_SIZES),
                         metavar="BYTES", help="message sizes (default 1 B to 16 MiB, powers of 4)")
     parser.add_argument("--repeat", type=contract.positive, default=10, metavar="R",
                         help="timed repetitions per size (default 10)")
     parser.add_argument("--warmup", type=contract.count, default=2, metavar="W",
                         help="untimed-in-results warm-up repetitions per size (default 2)")
-    parser.add_argument("--scale", type=float, default=1.0, metavar="F",
+    parser.add_argument("--scale", type=_timing.scale, default=1.0, metavar="F",
                         help="multiply the iterations of each repetition (default 1.0)")
     parser.add_argument("--pin", nargs=2, type=contract.count, metavar=("CPU_A", "CPU_B"),
                         help="pin the two processes to these CPUs (default: not pinned)")
@@ -84,6 +77,8 @@ class MeasurementFailed(RuntimeError):
 def measure(chan: str, mode: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     """One fresh program measures one channel in one mode; its sizes become benchmarks."""
     done = launch.run(worker_command(chan, mode, args), timeout=600)
+    if done.timed_out:
+        remove_orphan_segments()
     if done.returncode != 0:
         why = "timed out" if done.timed_out else f"exit {done.returncode}"
         last = done.stderr.strip().splitlines()[-1:] or [""]
@@ -94,11 +89,23 @@ def measure(chan: str, mode: str, args: argparse.Namespace) -> list[dict[str, An
             "name": f"{mode}/{chan}/{entry['size']}", "group": "latency", "mode": mode,
             "channel": chan, "side": "mpi4py" if chan in MPI_CHANNELS else "multiprocessing",
             "size": entry["size"], "unit": "seconds per message", "iterations": entry["iterations"],
-            "window": raw.get("window"), "placement": raw["placement"],
+            "window": entry.get("window"), "placement": raw["placement"],
             "warmup": entry["warmup"], "values": entry["values"],
         }
         for entry in raw["sizes"]
     ]
+
+
+def remove_orphan_segments() -> None:
+    """Unlink shared-memory segments of latency programs that no longer exist.
+
+    A program killed for time cannot unlink its segments (its resource tracker
+    dies with it); their names carry the creator's pid.
+    """
+    for path in Path("/dev/shm").glob(f"{_timing.SEGMENT_PREFIX}*"):
+        pid = path.name.removeprefix(_timing.SEGMENT_PREFIX).split("-")[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            path.unlink(missing_ok=True)
 
 
 PINGPONG_ROW = re.compile(r"^\s*(\d+)\s+([\d.]+)\s+\|\s+([\d.eE+-]+)\s+±\s+([\d.eE+-]+)\s+(\d+)")

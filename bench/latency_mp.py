@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -263,7 +264,7 @@ class SharedSegments(Channel):
         try:
             for kind, nbytes in (("data", need), ("control", PAGE)):
                 self.segments.append(SharedMemory(
-                    name=f"mpvsmpi-lat-{os.getpid()}-{kind}", create=True, size=nbytes))
+                    name=f"{_timing.SEGMENT_PREFIX}{os.getpid()}-{kind}", create=True, size=nbytes))
         except BaseException:
             self.unlink()
             raise
@@ -548,39 +549,73 @@ def follow(
         control.close()
 
 
-def _watchdog(child: BaseProcess, channel: Channel, disarmed: threading.Event) -> threading.Thread:
-    """A thread that ends the parent if the child dies first.
+class Watchdog:
+    """Ends the measurement if the child dies first, wherever the parent is waiting.
 
     The parent may be blocked where no end-of-file will ever come (a semaphore,
     a queue whose pipe it holds both ends of, a spin on shared memory); waiting
-    there with time-outs would add a system call to every message. Instead this
-    thread sleeps on the child's sentinel: if the child ends badly while the
-    measurement is still on, it says so, unlinks the segments and exits.
+    there with time-outs would add a system call to every message. Instead a
+    thread sleeps on the child's sentinel. If the child ends badly while the
+    parent is measuring, the thread interrupts the main thread with SIGUSR1,
+    whose handler raises :class:`ChildFailed` there: the blocking call returns
+    (EINTR), and the parent unwinds through its ``finally`` as after any error.
+    Should the main thread not come back within GRACE seconds (or not be the
+    main thread, where no handler can be set), the thread unlinks the segments
+    and ends the process itself.
     """
-    def watch() -> None:
-        # Wait for the child's end without reaping it (WNOWAIT): the main thread's
-        # join() stays the one that reaps, so the two never race for the status.
-        try:
-            ended = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
-        except ChildProcessError:  # already reaped by the main thread: all is over
-            return
-        if ended is None:
-            return
-        code = ended.si_status if ended.si_code == os.CLD_EXITED else -ended.si_status
-        if disarmed.is_set() or code == 0 or not _REPORTING.acquire(blocking=False):
-            return
-        print(f"{PROG}: error: the child process {_ended(code)} during the measurement",
-              file=sys.stderr, flush=True)
-        channel.unlink()
-        os._exit(1)
 
-    thread = threading.Thread(target=watch, name="watchdog", daemon=True)
-    thread.start()
-    return thread
+    GRACE = 5.0
+
+    def __init__(self, child: BaseProcess, channel: Channel) -> None:
+        self.child, self.channel = child, channel
+        self.failure: str | None = None
+        self.measuring = True  # changed by the main thread only, where the handler runs too
+        self.over = threading.Event()
+        self.interrupt = threading.current_thread() is threading.main_thread()
+        self.previous = signal.signal(signal.SIGUSR1, self._raise) if self.interrupt else None
+        self.thread = threading.Thread(target=self._watch, name="watchdog", daemon=True)
+        self.thread.start()
+
+    def _raise(self, signum: int, frame: object) -> None:
+        if self.measuring and self.failure is not None:
+            raise ChildFailed(self.failure)
+
+    def _watch(self) -> None:
+        connection.wait([self.child.sentinel])
+        # Read the status without reaping (WNOWAIT): the main thread's join() stays
+        # the one that reaps, so the two never race for it.
+        try:
+            ended = os.waitid(os.P_PID, self.child.pid, os.WEXITED | os.WNOWAIT)
+        except ChildProcessError:  # reaped already, or not our child (forkserver)
+            code = self.child.exitcode
+        else:
+            assert ended is not None
+            code = ended.si_status if ended.si_code == os.CLD_EXITED else -ended.si_status
+        # None: the main thread is reaping it, so is out of the measurement and will
+        # judge the status itself (it only reaps in join(), after the last batch).
+        if self.over.is_set() or code is None or code == 0:
+            return
+        self.failure = f"the child process {_ended(code)} during the measurement"
+        if self.interrupt:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+            if self.over.wait(self.GRACE):
+                return
+        if _REPORTING.acquire(blocking=False):
+            print(f"{PROG}: error: {self.failure}", file=sys.stderr, flush=True)
+            self.channel.unlink()
+            os._exit(1)
+
+    def stand_down(self) -> None:
+        """After the child is reaped: no more interruptions, the old SIGUSR1 handler back."""
+        self.measuring = False
+        self.over.set()
+        self.thread.join()
+        if self.interrupt:
+            signal.signal(signal.SIGUSR1, self.previous)
 
 
 JOIN_TIMEOUT = 30.0
-_REPORTING = threading.Lock()  # one report of a failure, by the watchdog or by main()
+_REPORTING = threading.Lock()  # the watchdog's last resort and main() never both report
 
 
 def run(
@@ -592,9 +627,9 @@ def run(
     parent_cpu, child_cpu = pin if pin else (None, None)
     _timing.pin(parent_cpu)  # before the child starts: it inherits, then moves itself
     here, there = ctx.Pipe()
-    disarmed = threading.Event()
     channel: Channel | None = None
     child = None
+    watchdog = None
     clean = False
     try:
         channel = CHANNELS[channel_name](ctx, plan)
@@ -605,28 +640,34 @@ def run(
         child.start()
         there.close()  # the child's end: if the child dies, our recv sees EOF
         channel.open(leader=True)
-        _watchdog(child, channel, disarmed)
+        watchdog = Watchdog(child, channel)
         cpus = [_timing.affinity(), here.recv()]
         sizes = _timing.sweep(
             plan, lambda step: channel.prepare(step, leader=True),
             lambda: handshake(here, leader=True), time.perf_counter, worker=0, fault=fault,
         )
         child.join(JOIN_TIMEOUT)
+        watchdog.measuring = False
         if child.exitcode != 0:
             raise ChildFailed(f"the child process {_ended(child.exitcode)}")
         clean = True
     except (EOFError, ConnectionError) as error:
+        if watchdog is not None:
+            watchdog.measuring = False
         if child is not None:
             child.join(1.0)
             if child.exitcode not in (None, 0):
                 raise ChildFailed(f"the child process {_ended(child.exitcode)}") from error
         raise
     finally:
-        disarmed.set()
+        if watchdog is not None:
+            watchdog.measuring = False
         if child is not None and child.pid is not None:
             if child.is_alive():
                 child.terminate()
             child.join()
+        if watchdog is not None:
+            watchdog.stand_down()
         here.close()
         if channel is not None:
             channel.close(clean)
