@@ -184,6 +184,21 @@ def check_fault(parser: argparse.ArgumentParser, fault: Fault | None, workers: i
         parser.error(f"--fault {fault.kind}:{fault.worker} names no worker (there are {workers})")
 
 
+def parse(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None, workers: int | None = None
+) -> argparse.Namespace:
+    """How every ``main`` ends its command line: ``--trace`` and ``--fault`` added last, the
+    arguments parsed, and a ``--fault`` naming a worker that will not exist rejected.
+
+    ``workers``: how many there will be (under MPI, the ranks); by default ``--workers``.
+    """
+    add_trace(parser)
+    add_fault(parser)
+    args = parser.parse_args(argv)
+    check_fault(parser, args.fault, args.workers if workers is None else workers)
+    return args
+
+
 def strike(fault: Fault | None, worker: int, who: str | None = None) -> None:
     if fault is not None:
         fault.strike(worker, who)

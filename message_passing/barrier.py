@@ -26,44 +26,23 @@ agree, or even share an origin. On one host every rank reads the same clock
 and the times compare; across hosts ``time.time()`` compares only to within
 the hosts' clock skew (NTP keeps it to about a millisecond).
 
-The shared-state twin is ``shared_memory.barrier``; both print the same two lines.
+The shared-state twin is ``shared_memory.barrier``; both print the same two lines,
+who met at the barrier and who ran free, made by ``bench.outputs``.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from mpi4py import MPI
 from mpi4py.util.sync import Sequential
 
 from bench import contract
+from bench.outputs import Passage, barrier_report, barrier_trace
 from message_passing import _cli
 
 STAGGER = 0.01  # seconds between two ranks' arrivals
-
-
-class Passage(NamedTuple):
-    """What one rank reports: its turn past the barrier (None: it ran free) and its times."""
-
-    worker: int
-    turn: int | None
-    arrived: float
-    left: float
-
-
-def report(passages: Sequence[Passage]) -> str:
-    """The two lines of stdout: who met at the barrier, who ran free, in rank order."""
-    met = [str(p.worker) for p in passages if p.turn is not None]
-    free = [str(p.worker) for p in passages if p.turn is None]
-    return f"met at the barrier: {', '.join(met) or 'none'}\nran free: {', '.join(free) or 'none'}"
-
-
-def trace_line(who: str, arrived: float, left: float, turn: int | None, start: float) -> str:
-    how = "ran free" if turn is None else f"took turn {turn} after the barrier"
-    return f"{who} arrived +{arrived - start:.3f} s, left +{left - start:.3f} s, {how}"
 
 
 def run(
@@ -91,10 +70,10 @@ def run(
         with Sequential(part):
             turn = part.Get_rank()
             if trace:
-                print(trace_line(who, arrived, left, turn, start), file=sys.stderr, flush=True)
+                barrier_trace(who, arrived, left, turn, start)
     elif trace:
         # Free ranks print as soon as they are ready, in whatever order that is.
-        print(trace_line(who, arrived, left, None, start), file=sys.stderr, flush=True)
+        barrier_trace(who, arrived, left, None, start)
     passages = comm.gather(Passage(rank, turn, arrived, left))
     # Not in a `finally`: Free is collective, and a rank that raised must not wait in
     # it for members stuck at the barrier; the abort ends the job instead.
@@ -108,14 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--group", type=contract.positive, default=2, metavar="K",
         help="how many ranks meet at the barrier (default 2; at most all of them)",
     )
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, MPI.COMM_WORLD.Get_size())
+    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
     with _cli.abort_on_error():
         passages = run(group=args.group, trace=args.trace, fault=args.fault)
         if passages is not None:
-            print(report(passages))
+            print(barrier_report(passages))
     return 0
 
 

@@ -90,10 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rma", action="store_true",
         help="put the values into a window on rank 0 (one-sided) instead of gathering them",
     )
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, MPI.COMM_WORLD.Get_size())
+    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
     with _cli.abort_on_error():
         table = run(args.items, rma=args.rma, trace=args.trace, fault=args.fault)
         if table is not None:

@@ -16,7 +16,8 @@ does all three. Ranks from 3 on have nothing to do and return at once.
 No deadlock: the messages flow one way, down the chain, and every rank that sends has a
 rank below it that receives until END, so every blocking ``send`` is matched.
 
-The shared-state twin is ``shared_memory.pipe``; both print the same lines.
+The shared-state twin is ``shared_memory.pipe``; both print the same lines,
+the squares in order and then ``end``, made by ``bench.outputs``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from mpi4py import MPI
 
 from bench import contract
+from bench.outputs import pipe_lines
 from message_passing import _cli
 
 ITEM, END = 1, 2  # message tags
@@ -99,10 +101,7 @@ def run(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _cli.parser("message_passing.pipe", __doc__)
     contract.add_items(parser, default=10)
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, MPI.COMM_WORLD.Get_size())
+    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
     if args.fault is not None and args.fault.worker >= len(STAGES):
         # Only the first three ranks run a stage, so only they can be made to fail.
         parser.error(
@@ -112,9 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _cli.abort_on_error():
         squares = run(args.items, trace=args.trace, fault=args.fault)
         if squares is not None:
-            for y in squares:
-                print(y)
-            print("end")
+            print("\n".join(pipe_lines(squares)))
     return 0
 
 

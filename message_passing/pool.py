@@ -93,10 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--executor", action="store_true",
         help="map with mpi4py.futures.MPICommExecutor instead of scatter/gather",
     )
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, MPI.COMM_WORLD.Get_size())
+    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
     with _cli.abort_on_error():
         result = run(args.items, executor=args.executor, trace=args.trace, fault=args.fault)
         if result is not None:

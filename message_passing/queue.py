@@ -23,42 +23,22 @@ be taken by the wrong consumer. And ``ANY_SOURCE`` must not match a message that
 belongs to something else, such as the next run's first request: each run talks on
 a duplicate of the communicator (``Dup``), whose messages nothing else can receive.
 
-The shared-state twin is ``shared_memory.queue``; both print the same line.
+The shared-state twin is ``shared_memory.queue``; both print the same line,
+the count and the sum of squares consumed, made by ``bench.outputs.Consumed``.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from mpi4py import MPI
 
 from bench import contract
+from bench.outputs import Consumed
 from message_passing import _cli
 
 REQUEST, WORK, STOP = 1, 2, 3  # message tags
-
-
-@dataclass(frozen=True)
-class Consumed:
-    """What the ranks did: rank r took the items ``taken[r]``, their squares sum to
-    ``sums[r]``; ``names[r]`` says which process it was (for ``--trace``)."""
-
-    taken: list[list[int]]
-    sums: list[int]
-    names: list[str]
-
-    @property
-    def count(self) -> int:
-        return sum(len(items) for items in self.taken)
-
-    @property
-    def total(self) -> int:
-        return sum(self.sums)
-
-    def __str__(self) -> str:
-        return f"consumed {self.count} items, sum of squares {self.total}"
 
 
 def blocks(items: int, batch: int) -> Iterator[range]:
@@ -143,10 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--batch", type=contract.positive, default=1, metavar="B",
         help="hand out the items in blocks of B (default 1: one item a request)",
     )
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, MPI.COMM_WORLD.Get_size())
+    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
     with _cli.abort_on_error():
         result = run(args.items, batch=args.batch, trace=args.trace, fault=args.fault)
         if result is not None:

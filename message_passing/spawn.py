@@ -27,7 +27,8 @@ parent with it (under a singleton, the process manager kills the parent's whole
 process group). MPI cannot refuse a spawned process children of its own the
 way multiprocessing refuses a daemon: there is no ``--daemon`` here.
 
-The shared-state twin is ``shared_memory.spawn``; both print the same lines.
+The shared-state twin is ``shared_memory.spawn``; both print the same lines,
+one a worker in worker order, made by ``bench.outputs``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from collections.abc import Sequence
 from mpi4py import MPI
 
 from bench import contract
+from bench.outputs import spawn_line, spawn_trace
 from message_passing import _cli
 
 DEFAULT_WORKERS = 4
@@ -52,15 +54,6 @@ class CannotSpawn(RuntimeError):
     """This MPI cannot start processes from here."""
 
 
-def report_line(index: int, workers: int) -> str:
-    return f"worker {index} of {workers} reporting"
-
-
-def trace_workers(identities: Sequence[str]) -> None:
-    for index, who in enumerate(identities):
-        print(f"worker {index} is {who}", file=sys.stderr)
-
-
 def run(
     comm: MPI.Intracomm = MPI.COMM_WORLD, *, trace: bool = False,
     fault: contract.Fault | None = None,
@@ -68,11 +61,11 @@ def run(
     """Collective: every rank's report line, in rank order, on rank 0; ``None`` elsewhere."""
     rank = comm.Get_rank()
     contract.strike(fault, rank)
-    reports = comm.gather((report_line(rank, comm.Get_size()), _cli.who(comm)))
+    reports = comm.gather((spawn_line(rank, comm.Get_size()), _cli.who(comm)))
     if rank != 0:
         return None
     if trace:
-        trace_workers([who for _, who in reports])
+        spawn_trace([who for _, who in reports])
     return [line for line, _ in reports]
 
 
@@ -106,7 +99,7 @@ def run_dynamic(
     reports = children.gather(None, root=MPI.ROOT)
     children.Disconnect()
     if trace:
-        trace_workers([who for _, who in reports])
+        spawn_trace([who for _, who in reports])
     return [line for line, _ in reports]
 
 
@@ -115,7 +108,7 @@ def serve_parent(parent: MPI.Intercomm) -> None:
     fault = parent.bcast(None, root=0)
     rank = parent.Get_rank()
     contract.strike(fault, rank)
-    parent.gather((report_line(rank, parent.Get_size()), f"{_cli.who()}, spawned"), root=0)
+    parent.gather((spawn_line(rank, parent.Get_size()), f"{_cli.who()}, spawned"), root=0)
     parent.Disconnect()
 
 

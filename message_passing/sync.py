@@ -25,68 +25,23 @@ rank, in the same order (each is an RMA window). They are freed only on the
 normal path: a rank that raised must not go on to a collective ``free`` the
 others never reach, it must reach ``_cli.abort_on_error`` instead.
 
-The shared-state twin is ``shared_memory.sync``; both print the same lines.
+The shared-state twin is ``shared_memory.sync``; both print the same three
+lines (start, bound, token), made and checked by ``bench.outputs.Observed``.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from mpi4py import MPI
 from mpi4py.util import sync
 
 from bench import contract
+from bench.outputs import Observed
 from message_passing import _cli
 
 HOLD = 0.01  # seconds a rank stays inside the section: long enough for others to pile up
-
-
-@dataclass(frozen=True)
-class Observed:
-    """What the ranks saw, one entry per rank (in rank order) unless said otherwise."""
-
-    workers: int
-    bound: int
-    ready: list[int]  # how many ranks were ready when the start signal let this one through
-    peaks: list[int]  # the most ranks this one saw inside the section at once, itself included
-    order: list[int]  # order[t]: the rank that held the token at turn t
-    token: int  # the token's final value: every rank's sum of squares added in
-
-    @property
-    def peak(self) -> int:
-        """The largest number of ranks ever inside the section together."""
-        return max(self.peaks, default=0)
-
-    def lines(self) -> list[str]:
-        """The deterministic report; raises if the start signal or the bound did not hold."""
-        return report(self)
-
-
-def report(seen: Observed) -> list[str]:
-    """Statements about the observations, identical both ways, checked before they are made.
-
-    How many ranks actually overlap inside the section depends on timing (the
-    scheduler, the core count, one rank alone never overlaps), so the
-    observed maximum is not printed on stdout -- it goes to --trace -- but the
-    statement that it never went above the bound is, and it is checked here:
-    a broken bound fails the run instead of printing a falsehood.
-    """
-    early = [w for w, ready in enumerate(seen.ready) if ready != seen.workers]
-    if early:
-        raise RuntimeError(
-            f"start signal broken: worker {early[0]} began with only "
-            f"{seen.ready[early[0]]} of {seen.workers} ready"
-        )
-    if seen.peak > seen.bound:
-        raise RuntimeError(f"bound {seen.bound} exceeded: {seen.peak} workers inside at once")
-    return [
-        f"start: {seen.workers}/{seen.workers} ready before any worker began",
-        f"bound {seen.bound}: never exceeded",
-        f"token: {' -> '.join(map(str, seen.order))}, sum of squares {seen.token}",
-    ]
 
 
 def run(
@@ -136,9 +91,7 @@ def run(
         order[t] = r
     seen = Observed(size, bound, [f[0] for f in facts], [f[1] for f in facts], order, carried)
     if trace:
-        for r, (_, _, _, name) in enumerate(facts):
-            contract.trace(name, range(r, items, size))
-        print(f"largest number inside at once: {seen.peak} (bound {bound})", file=sys.stderr)
+        seen.trace([name for _, _, _, name in facts], items)
     return seen
 
 
@@ -149,10 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--bound", type=contract.positive, default=2, metavar="K",
         help="at most K ranks inside the section at once (default 2)",
     )
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, MPI.COMM_WORLD.Get_size())
+    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
     with _cli.abort_on_error():
         seen = run(args.items, bound=args.bound, trace=args.trace, fault=args.fault)
         if seen is not None:

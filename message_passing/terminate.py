@@ -23,48 +23,23 @@ short; and each message must be matched by a receive -- exactly one WORKING
 per worker and one STOP per worker -- or one would be left in flight when the
 next pattern on the communicator starts.
 
-The shared-state twin is ``shared_memory.terminate``; both print the same lines.
+The shared-state twin is ``shared_memory.terminate``; both print the same lines,
+one a worker saying how it stopped, made by ``bench.outputs.Outcome``.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from mpi4py import MPI
 
 from bench import contract
+from bench.outputs import Outcome, Stopped
 from message_passing import _cli
 
 UNIT = 0.01  # seconds one unit of work takes: also about the longest a stop request waits
 WORKING, STOP = 1, 2  # tags: "I have done a unit" (to rank 0), "stop" (from rank 0)
-
-
-@dataclass(frozen=True)
-class Stopped:
-    """How one worker (rank) ended."""
-
-    worker: int
-    units: int  # how many units it did
-    total: int  # the sum of its squares, 0² + 1² + ... (units-1)²
-    name: str  # who it was, for --trace
-
-
-@dataclass(frozen=True)
-class Outcome:
-    stopped: list[Stopped]  # in rank order
-    seconds: float  # from the request to stop until every worker had stopped
-
-    def lines(self) -> list[str]:
-        """The deterministic report: one line per worker, in worker order."""
-        return [_line(s) for s in self.stopped]
-
-
-def _line(s: Stopped) -> str:
-    # A tally in rank 0's hands is the proof: handing it back is the cleanup.
-    return f"worker {s.worker} stopped on request, cleaned up"
 
 
 def run(
@@ -117,13 +92,7 @@ def _run(
         MPI.Wtime() - asked,
     )
     if trace:
-        for s in outcome.stopped:
-            contract.trace(s.name, range(s.units))
-        print(
-            f"asked to stop after {asked - began:.3f} s; "
-            f"all stopped {outcome.seconds:.3f} s later",
-            file=sys.stderr,
-        )
+        outcome.trace(asked - began)
     return outcome
 
 

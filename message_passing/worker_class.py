@@ -10,7 +10,8 @@ is nothing to subclass; the object's state lives in its rank and results travel
 only as messages. ``run`` is collective: every rank of ``comm`` must call it,
 or the gather waits for the missing one.
 
-The shared-state twin is ``shared_memory.worker_class``; both print the same lines.
+The shared-state twin is ``shared_memory.worker_class``; both print the same lines,
+one a worker with its squares, made by ``bench.outputs.describe``.
 """
 
 from __future__ import annotations
@@ -20,13 +21,8 @@ from collections.abc import Sequence
 from mpi4py import MPI
 
 from bench import contract
+from bench.outputs import describe
 from message_passing import _cli
-
-
-def describe(index: int, workers: int, squares: Sequence[int]) -> str:
-    """``worker 1 of 4 squared 3 items: [9, 16, 25]``: one worker's line of output."""
-    noun = "item" if len(squares) == 1 else "items"
-    return f"worker {index} of {workers} squared {len(squares)} {noun}: {list(squares)}"
 
 
 class Squarer:
@@ -67,10 +63,7 @@ def run(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _cli.parser("message_passing.worker_class", __doc__)
     contract.add_items(parser, default=10)
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, MPI.COMM_WORLD.Get_size())
+    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
     with _cli.abort_on_error():
         results = run(args.items, trace=args.trace, fault=args.fault)
         if results is not None:

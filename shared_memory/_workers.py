@@ -10,10 +10,11 @@ multiprocessing counterpart of the MPI side's abort on error.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing import connection
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 
 class WorkerFailed(RuntimeError):
@@ -53,9 +54,9 @@ def supervise(
             return
 
 
-def stop(processes: Iterator[BaseProcess] | Sequence[BaseProcess]) -> None:
-    """Terminate and reap processes that are still running."""
-    processes = list(processes)
+def stop(processes: Iterable[BaseProcess]) -> None:
+    """Terminate and reap processes that are still running; those never started are skipped."""
+    processes = [p for p in processes if p.pid is not None]
     for process in processes:
         if process.is_alive():
             process.terminate()
@@ -63,14 +64,55 @@ def stop(processes: Iterator[BaseProcess] | Sequence[BaseProcess]) -> None:
         process.join()
 
 
-def start_and_supervise(processes: Sequence[BaseProcess]) -> None:
-    """Start every process, then :func:`supervise` them; whatever happens none outlives us."""
+@contextmanager
+def started(
+    processes: Sequence[BaseProcess], *, closing: Iterable[connection.Connection] = ()
+) -> Iterator[None]:
+    """Start every process for the block; on the way out, however it ends, stop the ones still
+    running and close the connections in ``closing``: no process outlives the block."""
     try:
         for process in processes:
             process.start()
-        supervise(processes)
+        yield
     finally:
-        stop([p for p in processes if p.pid is not None])
+        stop(processes)
+        for conn in closing:
+            conn.close()
+
+
+def start_and_supervise(processes: Sequence[BaseProcess]) -> None:
+    """Start every process, then :func:`supervise` them; whatever happens none outlives us."""
+    with started(processes):
+        supervise(processes)
+
+
+def collect(
+    processes: Sequence[BaseProcess], conns: Sequence[connection.Connection]
+) -> list[Any]:
+    """One message from each connection, in order, each read while every process is watched."""
+    messages = []
+    for conn in conns:
+        supervise(processes, also=[conn])
+        messages.append(conn.recv())
+    return messages
+
+
+def start_and_collect(
+    processes: Sequence[BaseProcess],
+    pipes: Sequence[tuple[connection.Connection, connection.Connection]],
+) -> list[Any]:
+    """Start every process, read one message from each pipe in order, see every process end well.
+
+    ``pipes[i]``: the (read end, write end) of a one-way ``Pipe`` the i-th process writes
+    its message into. The parent reads while it watches, never ``join()`` first: a child
+    blocks in ``send()`` until a message larger than the pipe's buffer is read.
+    """
+    with started(processes, closing=[end for pipe in pipes for end in pipe]):
+        for _, send in pipes:
+            send.close()  # the child has its own copy; ours would keep EOF from ever coming
+        messages = collect(processes, [recv for recv, _ in pipes])
+        supervise(processes)  # every worker has also ended well
+    return messages
 
 
 @contextmanager

@@ -22,45 +22,24 @@ then a write, and without the lock two members could take the same turn.
 Timestamps are ``time.time()``: every process on one host reads the same clock,
 so one process's arrival compares with another's departure.
 
-The message-passing twin is ``message_passing.barrier``; both print the same two lines.
+The message-passing twin is ``message_passing.barrier``; both print the same two lines,
+who met at the barrier and who ran free, made by ``bench.outputs``.
 """
 
 from __future__ import annotations
 
 import ctypes
-import sys
 import time
 from collections.abc import Sequence
 from multiprocessing import Barrier, Lock, Process, RawArray, RawValue, current_process
 from multiprocessing.synchronize import Barrier as BarrierType
 from multiprocessing.synchronize import Lock as LockType
-from typing import NamedTuple
 
 from bench import contract
+from bench.outputs import Passage, barrier_report, barrier_trace
 from shared_memory import _workers
 
 STAGGER = 0.01  # seconds between two workers' arrivals
-
-
-class Passage(NamedTuple):
-    """What one worker reports: its turn past the barrier (None: it ran free) and its times."""
-
-    worker: int
-    turn: int | None
-    arrived: float
-    left: float
-
-
-def report(passages: Sequence[Passage]) -> str:
-    """The two lines of stdout: who met at the barrier, who ran free, in worker order."""
-    met = [str(p.worker) for p in passages if p.turn is not None]
-    free = [str(p.worker) for p in passages if p.turn is None]
-    return f"met at the barrier: {', '.join(met) or 'none'}\nran free: {', '.join(free) or 'none'}"
-
-
-def trace_line(who: str, arrived: float, left: float, turn: int | None, start: float) -> str:
-    how = "ran free" if turn is None else f"took turn {turn} after the barrier"
-    return f"{who} arrived +{arrived - start:.3f} s, left +{left - start:.3f} s, {how}"
 
 
 def meet(
@@ -81,8 +60,7 @@ def meet(
         # Free workers do not queue for the lock: their lines come whenever they are
         # ready (one short line is one write, so lines do not tear, but any order goes).
         if trace:
-            print(trace_line(who, arrived[worker], left[worker], None, start), file=sys.stderr,
-                  flush=True)
+            barrier_trace(who, arrived[worker], left[worker], None, start)
         return
     with lock:
         # Turn taking and printing are one step under the lock: nobody else reads the
@@ -90,8 +68,7 @@ def meet(
         turns[worker] = counter.value
         counter.value += 1
         if trace:
-            print(trace_line(who, arrived[worker], left[worker], turns[worker], start),
-                  file=sys.stderr, flush=True)
+            barrier_trace(who, arrived[worker], left[worker], turns[worker], start)
 
 
 def run(
@@ -133,13 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--group", type=contract.positive, default=2, metavar="K",
         help="how many workers meet at the barrier (default 2; at most all of them)",
     )
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, args.workers)
+    args = contract.parse(parser, argv)
     with _workers.report_failures(parser.prog):
         passages = run(args.workers, args.group, trace=args.trace, fault=args.fault)
-    print(report(passages))
+    print(barrier_report(passages))
     return 0
 
 

@@ -78,10 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = contract.make_parser("shared_memory.manager", __doc__)
     contract.add_workers(parser)
     contract.add_items(parser, default=10)
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, args.workers)
+    args = contract.parse(parser, argv)
     with _workers.report_failures(parser.prog):
         table = run(args.items, args.workers, trace=args.trace, fault=args.fault)
     print(table)

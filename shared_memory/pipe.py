@@ -23,7 +23,8 @@ copy of a write end, the parent included, leaves its reader waiting for ever. An
 writer that dies closes its end too, so ``EOFError`` alone does not mean success: the
 parent checks every child's exit status once the stream has ended.
 
-The message-passing twin is ``message_passing.pipe``; both print the same lines.
+The message-passing twin is ``message_passing.pipe``; both print the same lines,
+the squares in order and then ``end``, made by ``bench.outputs``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from multiprocessing import Pipe, Process
 from multiprocessing.connection import Connection
 
 from bench import contract
+from bench.outputs import pipe_lines
 from shared_memory import _workers
 
 STAGES = ("collect", "square", "produce")  # downstream first: stage s runs on worker s
@@ -101,9 +103,7 @@ def run(
             target=stage, name="+".join(reversed(mine)),
             args=(k, mine, items, inbox, outbox, unused, fault),
         ))
-    try:
-        for child in children:
-            child.start()
+    with _workers.started(children, closing=ends):
         # The parent keeps only the read end of the last pipe: its copies of the write
         # ends would keep the streams open for ever.
         for end in ends[1:]:
@@ -115,10 +115,6 @@ def run(
         squares = list(stream)
         # The stream also ends when a writer dies: only the exit statuses say it was whole.
         _workers.supervise(children)
-    finally:
-        _workers.stop([child for child in children if child.pid is not None])
-        for end in ends:
-            end.close()
     if trace:
         parent = "+".join(name for name in reversed(STAGES) if where[name] == 0)
         print(f"worker 0 (the parent) ran {parent}", file=sys.stderr)
@@ -131,10 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = contract.make_parser("shared_memory.pipe", __doc__)
     contract.add_workers(parser)
     contract.add_items(parser, default=10)
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, args.workers)
+    args = contract.parse(parser, argv)
     if args.fault is not None and args.fault.worker >= len(STAGES):
         # Only the first three workers run a stage, so only they can be made to fail.
         parser.error(
@@ -142,9 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f" (only workers 0-{len(STAGES) - 1} run one)"
         )
     with _workers.report_failures(parser.prog):
-        for y in run(args.items, args.workers, trace=args.trace, fault=args.fault):
-            print(y)
-        print("end")
+        squares = run(args.items, args.workers, trace=args.trace, fault=args.fault)
+    print("\n".join(pipe_lines(squares)))
     return 0
 
 

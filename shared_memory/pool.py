@@ -59,10 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = contract.make_parser("shared_memory.pool", __doc__)
     contract.add_workers(parser)
     contract.add_items(parser, default=100)
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, args.workers)
+    args = contract.parse(parser, argv)
     print(run(args.items, args.workers, trace=args.trace, fault=args.fault))
     return 0
 

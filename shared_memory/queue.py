@@ -28,7 +28,8 @@ that died, so the parent polls with a time-out and checks the processes in betwe
 ``JoinableQueue.join()`` has no time-out at all, which is why it runs in the producer
 process, where the parent can terminate it, and not in the parent.
 
-The message-passing twin is ``message_passing.queue``; both print the same line.
+The message-passing twin is ``message_passing.queue``; both print the same line,
+the count and the sum of squares consumed, made by ``bench.outputs.Consumed``.
 """
 
 from __future__ import annotations
@@ -36,36 +37,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from multiprocessing import JoinableQueue, Process, Queue, current_process, queues
 from multiprocessing.process import BaseProcess
 from queue import Empty  # the standard library's queue: absolute imports only
 
 from bench import contract
+from bench.outputs import Consumed
 from shared_memory import _workers
 
 POLL_SECONDS = 0.1  # how long the parent waits for a report before looking at the processes
-
-
-@dataclass(frozen=True)
-class Consumed:
-    """What the consumers did: consumer c took the items ``taken[c]``, their squares sum to
-    ``sums[c]``; ``names[c]`` says which process it was (for ``--trace``)."""
-
-    taken: list[list[int]]
-    sums: list[int]
-    names: list[str]
-
-    @property
-    def count(self) -> int:
-        return sum(len(items) for items in self.taken)
-
-    @property
-    def total(self) -> int:
-        return sum(self.sums)
-
-    def __str__(self) -> str:
-        return f"consumed {self.count} items, sum of squares {self.total}"
 
 
 def blocks(items: int, batch: int) -> list[range]:
@@ -133,15 +113,11 @@ def run(
     ]
     producer = Process(target=produce, name="producer", args=(tasks, items, batch, workers))
     processes = [producer, *consumers]
-    try:
-        for process in processes:
-            process.start()
+    with _workers.started(processes):
         # Every report first, and only then wait for the processes to end: a consumer
         # cannot end while its report is still waiting in its feeder thread.
         reports = sorted(collect(results, processes, workers))
         _workers.supervise(processes)
-    finally:
-        _workers.stop([p for p in processes if p.pid is not None])
     consumed = Consumed(
         [taken for _, taken, _, _ in reports],
         [total for _, _, total, _ in reports],
@@ -165,10 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--joinable", action="store_true",
         help="a JoinableQueue: consumers call task_done(), the producer join()s",
     )
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, args.workers)
+    args = contract.parse(parser, argv)
     with _workers.report_failures(parser.prog):
         print(run(
             args.items, args.workers, batch=args.batch, joinable=args.joinable,

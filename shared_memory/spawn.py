@@ -26,7 +26,7 @@ ordinary exit). The proof that they ended: a pipe that only the daemons hold
 open reads EOF.
 
 The message-passing twin is ``message_passing.spawn``; without ``--daemon``
-both print the same lines.
+both print the same lines, one a worker in worker order, made by ``bench.outputs``.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from types import FrameType
 from typing import NamedTuple
 
 from bench import contract
+from bench.outputs import spawn_line, spawn_trace
 from shared_memory import _workers
 
 # A daemon would stay busy this long if nothing ended it; we wait far less for it to be gone.
@@ -67,13 +68,9 @@ def who(name: str, pid: int) -> str:
     return f"{name}, pid {pid}"
 
 
-def report_line(index: int, workers: int) -> str:
-    return f"worker {index} of {workers} reporting"
-
-
 def reporting(index: int, workers: int, refusal: str | None = None) -> Report:
     me = current_process()
-    return Report(report_line(index, workers), me.name, os.getpid(), refusal)
+    return Report(spawn_line(index, workers), me.name, os.getpid(), refusal)
 
 
 def report_in(index: int, workers: int, conn: Connection, fault: contract.Fault | None) -> None:
@@ -81,20 +78,6 @@ def report_in(index: int, workers: int, conn: Connection, fault: contract.Fault 
     contract.strike(fault, index)
     conn.send(reporting(index, workers))
     conn.close()
-
-
-def collect(processes: Sequence[Process], conns: Sequence[Connection]) -> list[Report]:
-    """One message from each pipe, in worker order, each read while all workers are watched."""
-    messages = []
-    for conn in conns:
-        _workers.supervise(processes, also=[conn])
-        messages.append(conn.recv())
-    return messages
-
-
-def trace_workers(reports: Sequence[Report]) -> None:
-    for index, report in enumerate(reports):
-        print(f"worker {index} is {report.who}", file=sys.stderr)
 
 
 def run(
@@ -106,20 +89,9 @@ def run(
         Process(target=report_in, args=(index, workers, send, fault), name=f"Spawned-{index}")
         for index, (_, send) in enumerate(pipes)
     ]
-    try:
-        for process in processes:
-            process.start()
-        for _, send in pipes:
-            send.close()  # the child has its own copy; ours would keep EOF from ever coming
-        reports = collect(processes, [recv for recv, _ in pipes])
-        _workers.supervise(processes)  # every worker has also ended well
-    finally:
-        _workers.stop([p for p in processes if p.pid is not None])
-        for recv, send in pipes:
-            recv.close()
-            send.close()
+    reports: list[Report] = _workers.start_and_collect(processes, pipes)
     if trace:
-        trace_workers(reports)
+        spawn_trace([report.who for report in reports])
     return [report.line for report in reports]
 
 
@@ -178,7 +150,7 @@ def daemon_parent(
     for _, send in pipes:
         send.close()
     try:
-        reports = collect(daemons, [recv for recv, _ in pipes])
+        reports = _workers.collect(daemons, [recv for recv, _ in pipes])
     except _workers.WorkerFailed as failure:
         raise SystemExit(str(failure)) from None
     conn.send((reports, who(current_process().name, os.getpid())))
@@ -196,8 +168,8 @@ def run_daemon(
         target=daemon_parent, args=(workers, reports_send, lifeline_send, fault),
         name="DaemonParent",
     )
-    try:
-        parent.start()
+    ends = (reports_recv, reports_send, lifeline_recv, lifeline_send)
+    with _workers.started([parent], closing=ends):
         reports_send.close()
         lifeline_send.close()
         _workers.supervise([parent], also=[reports_recv])
@@ -209,13 +181,9 @@ def run_daemon(
                 _kill(report.pid)
             raise RuntimeError(f"daemons outlived their parent by {DAEMON_END_TIMEOUT} s")
         _workers.supervise([parent])  # it has exited, well
-    finally:
-        _workers.stop([parent] if parent.pid is not None else [])
-        for end in (reports_recv, reports_send, lifeline_recv, lifeline_send):
-            end.close()
     if trace:
         print(f"the daemons' parent is {parent_identity}", file=sys.stderr)
-        trace_workers(reports)
+        spawn_trace([report.who for report in reports])
     refusals = [report.refusal for report in reports if report.refusal is not None]
     refused = f"{len(refusals)} of {workers} daemons tried to start a child and were refused"
     if refusals:
@@ -241,10 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--daemon", action="store_true",
         help="daemon workers: they may not have children, and end with their parent",
     )
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, args.workers)
+    args = contract.parse(parser, argv)
     with _workers.report_failures(parser.prog):
         start = run_daemon if args.daemon else run
         lines = start(args.workers, trace=args.trace, fault=args.fault)

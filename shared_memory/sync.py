@@ -25,12 +25,12 @@ dies with its turn never passes the token and the others wait forever: the
 parent watches them with ``_workers.start_and_supervise``, which notices the
 death and stops the rest.
 
-The message-passing twin is ``message_passing.sync``; both print the same lines.
+The message-passing twin is ``message_passing.sync``; both print the same three
+lines (start, bound, token), made and checked by ``bench.outputs.Observed``.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,54 +38,10 @@ from multiprocessing import BoundedSemaphore, Condition, Event, Process, RawArra
 from typing import Any
 
 from bench import contract
+from bench.outputs import Observed
 from shared_memory import _workers
 
 HOLD = 0.01  # seconds a worker stays inside the section: long enough for others to pile up
-
-
-@dataclass(frozen=True)
-class Observed:
-    """What the workers saw, one entry per worker (in worker order) unless said otherwise."""
-
-    workers: int
-    bound: int
-    ready: list[int]  # how many workers were ready when the start signal let this one through
-    peaks: list[int]  # the most workers this one saw inside the section at once, itself included
-    order: list[int]  # order[t]: the worker that held the token at turn t
-    token: int  # the token's final value: every worker's sum of squares added in
-
-    @property
-    def peak(self) -> int:
-        """The largest number of workers ever inside the section together."""
-        return max(self.peaks, default=0)
-
-    def lines(self) -> list[str]:
-        """The deterministic report; raises if the start signal or the bound did not hold."""
-        return report(self)
-
-
-def report(seen: Observed) -> list[str]:
-    """Statements about the observations, identical both ways, checked before they are made.
-
-    How many workers actually overlap inside the section depends on timing
-    (the scheduler, the core count, one worker alone never overlaps), so the
-    observed maximum is not printed on stdout -- it goes to --trace -- but the
-    statement that it never went above the bound is, and it is checked here:
-    a broken bound fails the run instead of printing a falsehood.
-    """
-    early = [w for w, ready in enumerate(seen.ready) if ready != seen.workers]
-    if early:
-        raise RuntimeError(
-            f"start signal broken: worker {early[0]} began with only "
-            f"{seen.ready[early[0]]} of {seen.workers} ready"
-        )
-    if seen.peak > seen.bound:
-        raise RuntimeError(f"bound {seen.bound} exceeded: {seen.peak} workers inside at once")
-    return [
-        f"start: {seen.workers}/{seen.workers} ready before any worker began",
-        f"bound {seen.bound}: never exceeded",
-        f"token: {' -> '.join(map(str, seen.order))}, sum of squares {seen.token}",
-    ]
 
 
 @dataclass(frozen=True)
@@ -157,9 +113,7 @@ def run(
         shared.token.value,
     )
     if trace:
-        for i, process in enumerate(processes):
-            contract.trace(f"worker {i} (pid {process.pid})", range(i, items, workers))
-        print(f"largest number inside at once: {seen.peak} (bound {bound})", file=sys.stderr)
+        seen.trace([f"worker {i} (pid {p.pid})" for i, p in enumerate(processes)], items)
     return seen
 
 
@@ -171,10 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--bound", type=contract.positive, default=2, metavar="K",
         help="at most K workers inside the section at once (default 2)",
     )
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, args.workers)
+    args = contract.parse(parser, argv)
     with _workers.report_failures(parser.prog):
         seen = run(args.items, args.workers, bound=args.bound, trace=args.trace, fault=args.fault)
     print("\n".join(seen.lines()))

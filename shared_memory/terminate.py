@@ -21,53 +21,25 @@ be dead, so every read goes through ``_workers.supervise``, which notices a
 dead worker instead of waiting for it.
 
 The message-passing twin is ``message_passing.terminate`` (cooperative only:
-MPI has no way to stop one process); both print the same lines.
+MPI has no way to stop one process); both print the same lines, one a worker saying
+how it stopped, made by ``bench.outputs.Outcome``.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from multiprocessing import Event, Pipe, Process
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event as EventType
 
 from bench import contract
+from bench.outputs import Outcome, Stopped
 from shared_memory import _workers
 
 UNIT = 0.01  # seconds one unit of work takes: also about the longest a stop request waits
 WORKING = "working"  # what a worker says once it has done its first unit
-
-
-@dataclass(frozen=True)
-class Stopped:
-    """How one worker ended."""
-
-    worker: int
-    exitcode: int | None
-    cleaned_up: bool  # its cleanup ran: its tally came back
-    units: int | None  # how many units it did; None when the tally was lost with it
-    total: int | None  # the sum of its squares, 0² + 1² + ... (units-1)²; None when lost
-    name: str  # who it was, for --trace
-
-
-@dataclass(frozen=True)
-class Outcome:
-    stopped: list[Stopped]  # in worker order
-    seconds: float  # from the request to stop until every worker had stopped
-
-    def lines(self) -> list[str]:
-        """The deterministic report: one line per worker, in worker order."""
-        return [_line(s) for s in self.stopped]
-
-
-def _line(s: Stopped) -> str:
-    if s.cleaned_up:
-        return f"worker {s.worker} stopped on request, cleaned up"
-    return f"worker {s.worker} terminated: exit code {s.exitcode}, cleanup did not run"
 
 
 def work(index: int, stop: EventType, out: Connection, fault: contract.Fault | None) -> None:
@@ -122,9 +94,7 @@ def run(
         for i in range(workers)
     ]
     began = time.monotonic()
-    try:
-        for process in processes:
-            process.start()
+    with _workers.started(processes, closing=[reader for reader, _ in pipes]):
         for _, writer in pipes:
             writer.close()  # the parent only reads; the children hold the write ends
         for i, (reader, _) in enumerate(pipes):
@@ -142,10 +112,6 @@ def run(
             tallies = [_receive(processes, i, reader) for i, (reader, _) in enumerate(pipes)]
             _workers.supervise(processes)  # each exits right after handing its tally over
         took = time.monotonic() - asked
-    finally:
-        _workers.stop([p for p in processes if p.pid is not None])
-        for reader, _ in pipes:
-            reader.close()
     outcome = Outcome(
         [
             _stopped(i, process, tally)  # type: ignore[arg-type]
@@ -154,28 +120,15 @@ def run(
         took,
     )
     if trace:
-        _trace(outcome, asked - began)
+        outcome.trace(asked - began)
     return outcome
 
 
 def _stopped(index: int, process: Process, tally: tuple[int, int, str] | None) -> Stopped:
-    if tally is None:
-        name = f"worker {index} (pid {process.pid})"
-        return Stopped(index, process.exitcode, False, None, None, name)
+    if tally is None:  # no cleanup: the tally was lost with the worker
+        return Stopped(index, None, None, f"worker {index} (pid {process.pid})", process.exitcode)
     units, total, name = tally
-    return Stopped(index, process.exitcode, True, units, total, name)
-
-
-def _trace(outcome: Outcome, after: float) -> None:
-    for s in outcome.stopped:
-        if s.units is None:
-            print(f"{s.name}: its tally was lost with it", file=sys.stderr)
-        else:
-            contract.trace(s.name, range(s.units))
-    print(
-        f"asked to stop after {after:.3f} s; all stopped {outcome.seconds:.3f} s later",
-        file=sys.stderr,
-    )
+    return Stopped(index, units, total, name, process.exitcode)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -189,10 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--hard", action="store_true",
         help="Process.terminate() instead of the cooperative Event: no cleanup",
     )
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, args.workers)
+    args = contract.parse(parser, argv)
     with _workers.report_failures(parser.prog):
         outcome = run(
             args.workers, hard=args.hard, seconds=args.seconds, trace=args.trace,

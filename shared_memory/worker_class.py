@@ -11,11 +11,12 @@ picklable), and whatever ``run()`` changes stays in the child's copy: results
 come back over the pipe, never through attributes.
 
 Hazards, as in ``shared_memory.spawn``: the parent reads each pipe while it
-watches every worker (``_workers.supervise``) instead of ``join()``ing first, as
+watches every worker (``_workers.start_and_collect``) instead of ``join()``ing first, as
 a child blocks in ``send()`` until its result, larger than the pipe's buffer, is
 read; and it closes its copies of the write ends so a dead child reads as EOF.
 
-The message-passing twin is ``message_passing.worker_class``; both print the same lines.
+The message-passing twin is ``message_passing.worker_class``; both print the same lines,
+one a worker with its squares, made by ``bench.outputs.describe``.
 """
 
 from __future__ import annotations
@@ -26,13 +27,8 @@ from multiprocessing import Pipe, Process
 from multiprocessing.connection import Connection
 
 from bench import contract
+from bench.outputs import describe
 from shared_memory import _workers
-
-
-def describe(index: int, workers: int, squares: Sequence[int]) -> str:
-    """``worker 1 of 4 squared 3 items: [9, 16, 25]``: one worker's line of output."""
-    noun = "item" if len(squares) == 1 else "items"
-    return f"worker {index} of {workers} squared {len(squares)} {noun}: {list(squares)}"
 
 
 class Squarer(Process):
@@ -67,21 +63,7 @@ def run(
         Squarer(index, share, send, fault)
         for index, (share, (_, send)) in enumerate(zip(shares, pipes, strict=True))
     ]
-    results = []
-    try:
-        for squarer in squarers:
-            squarer.start()
-        for _, send in pipes:
-            send.close()  # the child has its own copy; ours would keep EOF from ever coming
-        for recv, _ in pipes:
-            _workers.supervise(squarers, also=[recv])
-            results.append(recv.recv())
-        _workers.supervise(squarers)  # every worker has also ended well
-    finally:
-        _workers.stop([s for s in squarers if s.pid is not None])
-        for recv, send in pipes:
-            recv.close()
-            send.close()
+    results = _workers.start_and_collect(squarers, pipes)
     if trace:
         for share, (_, who) in zip(shares, results, strict=True):
             contract.trace(who, share)
@@ -92,10 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = contract.make_parser("shared_memory.worker_class", __doc__)
     contract.add_workers(parser)
     contract.add_items(parser, default=10)
-    contract.add_trace(parser)
-    contract.add_fault(parser)
-    args = parser.parse_args(argv)
-    contract.check_fault(parser, args.fault, args.workers)
+    args = contract.parse(parser, argv)
     with _workers.report_failures(parser.prog):
         results = run(args.items, args.workers, trace=args.trace, fault=args.fault)
     for index, squares in enumerate(results):

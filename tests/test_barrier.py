@@ -1,8 +1,9 @@
 """The barrier pattern: shared_memory.barrier in-process, and both sides as whole programs."""
 
 import pytest
+import support
 
-from bench import launch
+from bench import launch, outputs
 from shared_memory import barrier
 
 
@@ -13,15 +14,11 @@ def expected(workers, group=2):
 
 
 def run_shared(workers, *args):
-    return launch.run(
-        launch.python("shared_memory.barrier", "--workers", str(workers), *args), timeout=60
-    )
+    return support.run_shared("barrier", workers, *args)
 
 
 def run_mpi(ranks, *args):
-    return launch.run(
-        launch.mpiexec(ranks, *launch.python("message_passing.barrier", *args)), timeout=60
-    )
+    return support.run_mpi("barrier", ranks, *args)
 
 
 def check_passages(passages, workers, group):
@@ -53,27 +50,20 @@ def test_run_rejects_an_empty_group():
 
 
 def test_report_lists_members_and_free_workers_in_order():
-    passages = [barrier.Passage(0, 1, 0.0, 1.0), barrier.Passage(1, 0, 0.5, 1.0),
-                barrier.Passage(2, None, 0.7, 0.7)]
-    assert barrier.report(passages) + "\n" == expected(3)
-    assert barrier.report(passages[:2]) == "met at the barrier: 0, 1\nran free: none"
+    passages = [outputs.Passage(0, 1, 0.0, 1.0), outputs.Passage(1, 0, 0.5, 1.0),
+                outputs.Passage(2, None, 0.7, 0.7)]
+    assert outputs.barrier_report(passages) + "\n" == expected(3)
+    assert outputs.barrier_report(passages[:2]) == "met at the barrier: 0, 1\nran free: none"
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3, 4, 7])
 def test_same_stdout_both_ways(workers):
-    left, right = run_shared(workers), run_mpi(workers)
-    assert left.returncode == 0, left.stderr
-    assert right.returncode == 0, right.stderr
-    assert left.stdout == right.stdout == expected(workers)
-    assert left.stderr == right.stderr == ""
+    support.same_stdout_both_ways("barrier", workers, expected(workers))
 
 
 @pytest.mark.parametrize(("workers", "group"), [(4, 3), (3, 9), (2, 1)])
 def test_group_option_same_stdout_both_ways(workers, group):
-    left, right = (
-        run_shared(workers, "--group", str(group)), run_mpi(workers, "--group", str(group))
-    )
-    assert (left.returncode, right.returncode) == (0, 0), left.stderr + right.stderr
+    left, right = support.both_ways("barrier", workers, "--group", str(group))
     assert left.stdout == right.stdout == expected(workers, group)
 
 
@@ -96,10 +86,7 @@ def test_trace_gives_each_worker_one_line_with_its_times(side):
 @pytest.mark.parametrize("side", ["shared_memory", "message_passing"])
 def test_bad_arguments_one_line_exit_2(side, args):
     done = (run_shared if side == "shared_memory" else run_mpi)(3, *args)
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith(f"python -m {side}.barrier: error:")
+    support.assert_bad_arguments(done, f"{side}.barrier")
 
 
 @pytest.mark.parametrize("side", [run_shared, run_mpi])
@@ -116,22 +103,13 @@ def test_fault_shared_memory_stops_the_waiting_members(worker):
     done = launch.run(
         launch.python("shared_memory.barrier", "--fault", f"raise:{worker}"), timeout=30
     )
-    assert not done.timed_out, "a member was left waiting at the barrier"
-    assert done.returncode == 1
-    assert f"worker {worker} fails on purpose" in done.stderr
-    assert done.stderr.splitlines()[-1] == (
-        f"python -m shared_memory.barrier: error: worker barrier-{worker} exited with status 1"
+    support.assert_worker_failed(
+        done, worker, "shared_memory.barrier", process=f"barrier-{worker}"
     )
-    assert done.stdout == ""
 
 
 @pytest.mark.parametrize("worker", [1, 3])
 def test_fault_mpi_aborts_the_job(worker):
-    done = launch.run(
-        launch.mpiexec(4, *launch.python("message_passing.barrier", "--fault", f"raise:{worker}")),
-        timeout=30,
+    support.assert_job_aborted(
+        support.run_mpi("barrier", 4, "--fault", f"raise:{worker}", timeout=30), worker
     )
-    assert not done.timed_out, "the job hung instead of aborting"
-    assert done.returncode not in (0, None)
-    assert f"worker {worker} fails on purpose" in done.stderr
-    assert done.stdout == ""

@@ -5,6 +5,7 @@ import os
 import stat
 
 import pytest
+import support
 
 from bench import contract, launch
 from shared_memory import manager
@@ -15,15 +16,11 @@ def doubles(items):
 
 
 def run_shared(workers, *args):
-    return launch.run(
-        launch.python("shared_memory.manager", "--workers", str(workers), *args), timeout=60
-    )
+    return support.run_shared("manager", workers, *args)
 
 
 def run_mpi(ranks, *args):
-    return launch.run(
-        launch.mpiexec(ranks, *launch.python("message_passing.manager", *args)), timeout=60
-    )
+    return support.run_mpi("manager", ranks, *args)
 
 
 @pytest.mark.parametrize(("items", "workers"), [(0, 1), (0, 4), (1, 1), (10, 4), (3, 7), (100, 3)])
@@ -53,19 +50,13 @@ def test_the_manager_listens_on_a_private_unix_socket_with_the_parents_authkey()
 @pytest.mark.parametrize("workers", [1, 2, 3, 4, 7])
 @pytest.mark.parametrize("variant", [[], ["--rma"]], ids=["gather", "rma"])
 def test_same_stdout_both_ways(workers, variant):
-    left, right = run_shared(workers), run_mpi(workers, *variant)
-    assert left.returncode == 0, left.stderr
-    assert right.returncode == 0, right.stderr
-    assert left.stdout == right.stdout == f"{doubles(10)}\n"
-    assert left.stderr == right.stderr == ""
+    support.same_stdout_both_ways("manager", workers, f"{doubles(10)}\n", mpi=tuple(variant))
 
 
 @pytest.mark.parametrize(("workers", "items"), [(3, 0), (7, 3), (2, 101)])
 @pytest.mark.parametrize("variant", [[], ["--rma"]], ids=["gather", "rma"])
 def test_no_items_and_more_workers_than_items(workers, items, variant):
-    left = run_shared(workers, "--items", str(items))
-    right = run_mpi(workers, "--items", str(items), *variant)
-    assert (left.returncode, right.returncode) == (0, 0), left.stderr + right.stderr
+    left, right = support.both_ways("manager", workers, "--items", str(items), mpi=tuple(variant))
     assert left.stdout == right.stdout == f"{doubles(items)}\n"
 
 
@@ -89,10 +80,7 @@ def test_trace_shows_the_manager_address():
 @pytest.mark.parametrize("side", ["shared_memory", "message_passing"])
 def test_bad_arguments_one_line_exit_2(side, args):
     done = (run_shared if side == "shared_memory" else run_mpi)(3, *args)
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith(f"python -m {side}.manager: error:")
+    support.assert_bad_arguments(done, f"{side}.manager")
 
 
 def test_rma_is_not_an_option_of_the_shared_memory_side():
@@ -106,25 +94,11 @@ def test_fault_shared_memory_ends_nonzero_naming_the_worker(worker):
     done = launch.run(
         launch.python("shared_memory.manager", "--fault", f"raise:{worker}"), timeout=30
     )
-    assert not done.timed_out
-    assert done.returncode == 1
-    assert f"worker {worker} fails on purpose" in done.stderr
-    assert done.stderr.splitlines()[-1] == (
-        f"python -m shared_memory.manager: error: worker store-{worker} exited with status 1"
-    )
-    assert done.stdout == ""
+    support.assert_worker_failed(done, worker, "shared_memory.manager", process=f"store-{worker}")
 
 
 @pytest.mark.parametrize("worker", [0, 3])
 @pytest.mark.parametrize("variant", [[], ["--rma"]], ids=["gather", "rma"])
 def test_fault_mpi_aborts_the_job(worker, variant):
-    done = launch.run(
-        launch.mpiexec(
-            4, *launch.python("message_passing.manager", "--fault", f"raise:{worker}", *variant)
-        ),
-        timeout=30,
-    )
-    assert not done.timed_out, "the job hung instead of aborting"
-    assert done.returncode not in (0, None)
-    assert f"worker {worker} fails on purpose" in done.stderr
-    assert done.stdout == ""
+    done = support.run_mpi("manager", 4, "--fault", f"raise:{worker}", *variant, timeout=30)
+    support.assert_job_aborted(done, worker)

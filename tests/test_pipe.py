@@ -3,6 +3,7 @@
 import multiprocessing as mp
 
 import pytest
+import support
 
 from bench import contract, launch
 from message_passing import pipe as mpi_pipe
@@ -68,15 +69,7 @@ def test_a_failing_parent_leaves_no_child_behind():
 @pytest.mark.parametrize("workers", [1, 2, 3, 4, 7])
 @pytest.mark.parametrize("items", [10, 0])
 def test_same_stdout_both_ways(workers, items):
-    args = ("--items", str(items))
-    shared = launch.run(
-        launch.python("shared_memory.pipe", "--workers", str(workers), *args)
-    )
-    mpi = launch.run(launch.mpiexec(workers, *launch.python("message_passing.pipe", *args)))
-    assert shared.returncode == 0, shared.stderr
-    assert mpi.returncode == 0, mpi.stderr
-    assert shared.stdout == mpi.stdout == lines(items)
-    assert shared.stderr == mpi.stderr == ""
+    support.same_stdout_both_ways("pipe", workers, lines(items), "--items", str(items))
 
 
 @pytest.mark.parametrize("ranks", [2, 3])
@@ -107,21 +100,14 @@ def test_mpi_trace_names_the_idle_ranks():
 )
 def test_bad_arguments_one_line_exit_2(args):
     done = launch.run(launch.python("shared_memory.pipe", *args))
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith("python -m shared_memory.pipe: error:")
+    support.assert_bad_arguments(done, "shared_memory.pipe")
 
 
 @pytest.mark.parametrize(
     "args", [["--items", "-1"], ["--workers", "2"], ["--fault", "raise:3"], ["--fault", "raise:4"]]
 )
 def test_bad_arguments_one_line_from_rank_0_exit_2(args):
-    done = launch.run(launch.mpiexec(4, *launch.python("message_passing.pipe", *args)))
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith("python -m message_passing.pipe: error:")
+    support.assert_bad_arguments(support.run_mpi("pipe", 4, *args), "message_passing.pipe")
 
 
 def test_a_fault_on_an_idle_worker_is_refused_the_same_way_both_ways():
@@ -135,26 +121,17 @@ def test_a_fault_on_an_idle_worker_is_refused_the_same_way_both_ways():
 
 @pytest.mark.parametrize(("workers", "worker"), [(4, 0), (4, 1), (4, 2), (2, 1), (1, 0)])
 def test_fault_ends_the_multiprocessing_run_promptly(workers, worker):
-    done = launch.run(
-        launch.python("shared_memory.pipe", "--workers", str(workers), "--items", "100000",
-                      "--fault", f"raise:{worker}"),
-        timeout=30,
+    # Nothing half-written on stdout: not even the squares that came before the failure.
+    support.assert_worker_failed(
+        support.run_shared("pipe", workers, "--items", "100000", "--fault", f"raise:{worker}",
+                           timeout=30),
+        worker,
     )
-    assert not done.timed_out, "the run hung instead of failing"
-    assert done.returncode == 1
-    assert done.stdout == ""  # nothing half-written: not the squares before the failure
-    assert f"worker {worker} fails on purpose" in done.stderr
 
 
 @pytest.mark.parametrize(("ranks", "worker"), [(4, 0), (4, 1), (4, 2), (2, 1), (1, 0)])
 def test_fault_aborts_the_mpi_job_promptly(ranks, worker):
-    done = launch.run(
-        launch.mpiexec(ranks, *launch.python(
-            "message_passing.pipe", "--items", "1000", "--fault", f"raise:{worker}"
-        )),
-        timeout=30,
+    support.assert_job_aborted(
+        support.run_mpi("pipe", ranks, "--items", "1000", "--fault", f"raise:{worker}", timeout=30),
+        worker,
     )
-    assert not done.timed_out, "the job hung instead of aborting"
-    assert done.returncode not in (0, None)
-    assert done.stdout == ""
-    assert f"worker {worker} fails on purpose" in done.stderr

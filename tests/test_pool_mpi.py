@@ -1,6 +1,7 @@
 """The MPI pool from outside: pure helpers, and whole runs under mpiexec."""
 
 import pytest
+import support
 
 from bench import contract, launch
 from message_passing import pool
@@ -30,12 +31,7 @@ def test_single_process_without_mpiexec():
 
 @pytest.mark.parametrize("ranks", [1, 2, 3, 4])
 def test_same_stdout_as_multiprocessing(ranks):
-    mpi = launch.run(launch.mpiexec(ranks, *launch.python("message_passing.pool")), timeout=60)
-    shared = launch.run(
-        launch.python("shared_memory.pool", "--workers", str(ranks)), timeout=60
-    )
-    assert mpi.returncode == 0, mpi.stderr
-    assert shared.returncode == 0, shared.stderr
+    shared, mpi = support.both_ways("pool", ranks)
     assert mpi.stdout == shared.stdout
     assert mpi.stdout.startswith("[0, 1, 4, ") and mpi.stdout.endswith(", 9801]\n")
 
@@ -69,24 +65,12 @@ def test_trace_names_every_rank_that_worked(args):
 
 @pytest.mark.parametrize("args", [["--items", "-1"], ["--items", "abc"], ["--workers", "2"]])
 def test_bad_arguments_one_line_from_rank_0_exit_2(args):
-    done = launch.run(
-        launch.mpiexec(3, *launch.python("message_passing.pool", *args)), timeout=60
-    )
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith("python -m message_passing.pool: error:")
+    support.assert_bad_arguments(support.run_mpi("pool", 3, *args), "message_passing.pool")
 
 
 @pytest.mark.parametrize(("ranks", "args"), [(3, []), (3, ["--executor"]), (1, [])])
 def test_fault_raise_aborts_the_job_promptly(ranks, args):
     worker = ranks - 1
-    done = launch.run(
-        launch.mpiexec(
-            ranks, *launch.python("message_passing.pool", "--fault", f"raise:{worker}", *args)
-        ),
-        timeout=30,
+    support.assert_job_aborted(
+        support.run_mpi("pool", ranks, "--fault", f"raise:{worker}", *args, timeout=30), worker
     )
-    assert not done.timed_out, "the job hung instead of aborting"
-    assert done.returncode not in (0, None)
-    assert f"worker {worker} fails on purpose" in done.stderr

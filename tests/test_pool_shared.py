@@ -1,4 +1,5 @@
 import pytest
+import support
 
 from bench import launch
 from shared_memory import pool
@@ -29,10 +30,7 @@ def test_cli_default_output():
 )
 def test_cli_bad_arguments_one_line_exit_2(args):
     done = launch.run(launch.python("shared_memory.pool", *args), timeout=60)
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1
-    assert done.stderr.startswith("python -m shared_memory.pool: error:")
+    support.assert_bad_arguments(done, "shared_memory.pool")
 
 
 @pytest.mark.parametrize("worker", [0, 3])

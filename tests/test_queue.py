@@ -5,6 +5,7 @@ import queue as stdlib_queue
 import re
 
 import pytest
+import support
 
 from bench import contract, launch
 from message_passing import queue as mpi_queue
@@ -16,15 +17,6 @@ BIG = 100_000
 
 def line(items):
     return f"consumed {items} items, sum of squares {sum(i * i for i in range(items))}\n"
-
-
-def assert_each_item_once(consumed, items):
-    """Nothing lost, nothing twice: the consumers' items are exactly 0..items-1, disjoint."""
-    assert sorted(x for taken in consumed.taken for x in taken) == list(range(items))
-    assert consumed.count == items
-    assert consumed.total == sum(i * i for i in range(items))
-    # Each consumer squared what it says it took.
-    assert consumed.sums == [sum(x * x for x in taken) for taken in consumed.taken]
 
 
 def took(stderr):
@@ -45,13 +37,13 @@ def test_the_stdlib_queue_is_not_shadowed():
 def test_run_consumes_every_item_once(items, workers, joinable):
     consumed = shared_queue.run(items, workers, joinable=joinable)
     assert len(consumed.taken) == workers
-    assert_each_item_once(consumed, items)
+    support.assert_each_item_once(consumed, items)
     assert str(consumed) == line(items).rstrip("\n")
 
 
 @pytest.mark.parametrize("batch", [2, 7, 1000])
 def test_batches_change_nothing_but_the_messages(batch):
-    assert_each_item_once(shared_queue.run(50, 3, batch=batch), 50)
+    support.assert_each_item_once(shared_queue.run(50, 3, batch=batch), 50)
 
 
 @pytest.mark.timeout(60)
@@ -59,7 +51,7 @@ def test_batches_change_nothing_but_the_messages(batch):
 def test_a_hundred_thousand_items_to_four_consumers(joinable):
     consumed = shared_queue.run(BIG, 4, joinable=joinable)
     assert len(consumed.taken) == 4
-    assert_each_item_once(consumed, BIG)
+    support.assert_each_item_once(consumed, BIG)
     assert not mp.active_children()
 
 
@@ -96,14 +88,7 @@ def test_a_failing_consumer_is_reported_not_waited_for(worker, joinable):
     [((), ()), (("--joinable",), ()), (("--batch", "3"), ("--batch", "3"))],
 )
 def test_same_stdout_both_ways(workers, shared_args, mpi_args):
-    shared = launch.run(
-        launch.python("shared_memory.queue", "--workers", str(workers), *shared_args)
-    )
-    mpi = launch.run(launch.mpiexec(workers, *launch.python("message_passing.queue", *mpi_args)))
-    assert shared.returncode == 0, shared.stderr
-    assert mpi.returncode == 0, mpi.stderr
-    assert shared.stdout == mpi.stdout == line(10)
-    assert shared.stderr == mpi.stderr == ""
+    support.same_stdout_both_ways("queue", workers, line(10), shared=shared_args, mpi=mpi_args)
 
 
 @pytest.mark.parametrize("items", [0, 1, 2])
@@ -142,21 +127,14 @@ def test_a_hundred_thousand_items_to_four_consumers_both_ways():
 )
 def test_bad_arguments_one_line_exit_2(args):
     done = launch.run(launch.python("shared_memory.queue", *args))
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith("python -m shared_memory.queue: error:")
+    support.assert_bad_arguments(done, "shared_memory.queue")
 
 
 @pytest.mark.parametrize(
     "args", [["--items", "-1"], ["--batch", "0"], ["--joinable"], ["--fault", "raise:3"]]
 )
 def test_bad_arguments_one_line_from_rank_0_exit_2(args):
-    done = launch.run(launch.mpiexec(3, *launch.python("message_passing.queue", *args)))
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith("python -m message_passing.queue: error:")
+    support.assert_bad_arguments(support.run_mpi("queue", 3, *args), "message_passing.queue")
 
 
 @pytest.mark.parametrize("args", [[], ["--joinable"]])
@@ -167,25 +145,14 @@ def test_fault_ends_the_multiprocessing_run_promptly(worker, args):
                       *args),
         timeout=30,
     )
-    assert not done.timed_out, "the run hung instead of failing"
-    assert done.returncode == 1
-    assert done.stdout == ""
-    assert f"worker {worker} fails on purpose" in done.stderr
-    assert done.stderr.splitlines()[-1] == (
-        f"python -m shared_memory.queue: error: worker consumer-{worker} exited with status 1"
-    )
+    support.assert_worker_failed(done, worker, "shared_memory.queue", process=f"consumer-{worker}")
 
 
 @pytest.mark.parametrize(("ranks", "worker"), [(3, 0), (3, 2), (1, 0)])
 def test_fault_aborts_the_mpi_job_promptly(ranks, worker):
     # Rank 0 is the producer when it has company: consumers wait on it in a receive.
-    done = launch.run(
-        launch.mpiexec(ranks, *launch.python(
-            "message_passing.queue", "--items", "1000", "--fault", f"raise:{worker}"
-        )),
-        timeout=30,
+    support.assert_job_aborted(
+        support.run_mpi("queue", ranks, "--items", "1000", "--fault", f"raise:{worker}",
+                        timeout=30),
+        worker,
     )
-    assert not done.timed_out, "the job hung instead of aborting"
-    assert done.returncode not in (0, None)
-    assert done.stdout == ""
-    assert f"worker {worker} fails on purpose" in done.stderr

@@ -9,6 +9,7 @@ import time
 from multiprocessing.connection import wait
 
 import pytest
+import support
 
 from bench import launch
 from shared_memory import spawn
@@ -121,12 +122,7 @@ def test_a_terminated_daemon_parent_still_ends_its_daemons(monkeypatch):
 
 @pytest.mark.parametrize("workers", [1, 2, 3, 4, 7])
 def test_same_stdout_both_ways_every_index_once(workers):
-    shared = launch.run(launch.python("shared_memory.spawn", "--workers", str(workers)))
-    mpi = launch.run(launch.mpiexec(workers, *launch.python("message_passing.spawn")))
-    assert shared.returncode == 0, shared.stderr
-    assert mpi.returncode == 0, mpi.stderr
-    assert shared.stdout == mpi.stdout == expected(workers)
-    assert shared.stderr == mpi.stderr == ""
+    _, mpi = support.same_stdout_both_ways("spawn", workers, expected(workers))
     assert sorted(indices(mpi.stdout, workers)) == list(range(workers))
 
 
@@ -194,10 +190,7 @@ def test_daemon_cli():
 )
 def test_shared_bad_arguments_one_line_exit_2(args):
     done = launch.run(launch.python("shared_memory.spawn", *args))
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith("python -m shared_memory.spawn: error:")
+    support.assert_bad_arguments(done, "shared_memory.spawn")
 
 
 @pytest.mark.parametrize(
@@ -212,11 +205,8 @@ def test_shared_bad_arguments_one_line_exit_2(args):
     ],
 )
 def test_mpi_bad_arguments_one_line_exit_2(ranks, args, message):
-    done = launch.run(launch.mpiexec(ranks, *launch.python("message_passing.spawn", *args)))
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith("python -m message_passing.spawn: error:")
+    done = support.run_mpi("spawn", ranks, *args)
+    support.assert_bad_arguments(done, "message_passing.spawn")
     assert message in done.stderr
 
 
@@ -224,30 +214,17 @@ def test_mpi_bad_arguments_one_line_exit_2(ranks, args, message):
 @pytest.mark.parametrize("daemon", [False, True])
 def test_shared_fault_ends_nonzero_naming_the_worker(workers, worker, daemon):
     flags = ["--daemon"] if daemon else []
-    done = launch.run(
-        launch.python("shared_memory.spawn", "--workers", str(workers), *flags,
-                      "--fault", f"raise:{worker}"),
-        timeout=30,
-    )
-    assert not done.timed_out
-    assert done.returncode == 1
-    assert done.stdout == ""
-    assert f"worker {worker} fails on purpose" in done.stderr
+    done = support.run_shared("spawn", workers, *flags, "--fault", f"raise:{worker}", timeout=30)
     name = "Daemon" if daemon else "Spawned"
     assert f"worker {name}-{worker} exited with status 1" in done.stderr
     last = "DaemonParent" if daemon else f"Spawned-{worker}"
-    assert done.stderr.splitlines()[-1] == (
-        f"python -m shared_memory.spawn: error: worker {last} exited with status 1"
-    )
+    support.assert_worker_failed(done, worker, "shared_memory.spawn", process=last)
 
 
 @pytest.mark.parametrize(("ranks", "worker"), [(1, 0), (3, 2)])
 def test_mpi_fault_aborts_the_job_promptly(ranks, worker):
-    command = launch.python("message_passing.spawn", "--fault", f"raise:{worker}")
-    done = launch.run(launch.mpiexec(ranks, *command), timeout=30)
-    assert not done.timed_out, "the job hung instead of aborting"
-    assert done.returncode not in (0, None)
-    assert f"worker {worker} fails on purpose" in done.stderr
+    done = support.run_mpi("spawn", ranks, "--fault", f"raise:{worker}", timeout=30)
+    support.assert_job_aborted(done, worker)
     assert done.seconds < 20
 
 

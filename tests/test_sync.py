@@ -1,6 +1,7 @@
 """sync: the multiprocessing side in-process, the report's checks, and whole runs both ways."""
 
 import pytest
+import support
 
 from bench import launch
 from message_passing import sync as mpi_sync
@@ -25,12 +26,7 @@ def expected_lines(workers, items=10, bound=2):
 )
 def test_run_observes_the_bound_the_start_and_the_token(items, workers, bound):
     seen = sync.run(items, workers, bound=bound)
-    assert seen.peak <= bound  # the semaphore held
-    if items:
-        assert seen.peak >= 1  # and the counter really counted
-    assert seen.ready == [workers] * workers  # nobody started before all were ready
-    assert seen.order == list(range(workers))  # the condition passed the turn in order
-    assert seen.token == sum(i * i for i in range(items))
+    support.assert_sync_held(seen, workers, items, bound)
     assert "".join(f"{line}\n" for line in seen.lines()) == expected_lines(workers, items, bound)
 
 
@@ -43,11 +39,11 @@ def test_a_bound_of_one_is_mutual_exclusion():
 @pytest.mark.parametrize("module", [sync, mpi_sync])
 def test_report_refuses_a_broken_bound_or_start(module):
     good = dict(workers=3, bound=2, ready=[3, 3, 3], peaks=[1, 2, 2], order=[0, 1, 2], token=5)
-    assert module.report(module.Observed(**good))[1] == "bound 2: never exceeded"
+    assert module.Observed(**good).lines()[1] == "bound 2: never exceeded"
     with pytest.raises(RuntimeError, match="bound 2 exceeded: 3 workers inside at once"):
-        module.report(module.Observed(**{**good, "peaks": [1, 3, 2]}))
+        module.Observed(**{**good, "peaks": [1, 3, 2]}).lines()
     with pytest.raises(RuntimeError, match="worker 1 began with only 2 of 3 ready"):
-        module.report(module.Observed(**{**good, "ready": [3, 2, 3]}))
+        module.Observed(**{**good, "ready": [3, 2, 3]}).lines()
 
 
 def test_trace_names_every_worker_and_the_peak(capsys):
@@ -60,12 +56,7 @@ def test_trace_names_every_worker_and_the_peak(capsys):
 
 @pytest.mark.parametrize("workers", [1, 2, 3, 4, 7])
 def test_same_stdout_both_ways(workers):
-    mpi = launch.run(launch.mpiexec(workers, *launch.python(MPI)), timeout=60)
-    shared = launch.run(launch.python(SHARED, "--workers", str(workers)), timeout=60)
-    assert mpi.returncode == 0, mpi.stderr
-    assert shared.returncode == 0, shared.stderr
-    assert mpi.stdout == shared.stdout == expected_lines(workers)
-    assert mpi.stderr == shared.stderr == ""
+    support.same_stdout_both_ways("sync", workers, expected_lines(workers))
 
 
 @pytest.mark.parametrize(
@@ -73,10 +64,7 @@ def test_same_stdout_both_ways(workers):
     [(3, ["--bound", "1"]), (4, ["--items", "3"]), (2, ["--items", "0", "--bound", "5"])],
 )
 def test_same_stdout_both_ways_with_arguments(workers, args):
-    mpi = launch.run(launch.mpiexec(workers, *launch.python(MPI, *args)), timeout=60)
-    shared = launch.run(launch.python(SHARED, "--workers", str(workers), *args), timeout=60)
-    assert mpi.returncode == 0, mpi.stderr
-    assert shared.returncode == 0, shared.stderr
+    shared, mpi = support.both_ways("sync", workers, *args)
     assert mpi.stdout == shared.stdout
 
 
@@ -100,41 +88,23 @@ def test_mpi_trace_is_rank_0s_and_names_the_peak():
      ["--fault", "raise:4"]],
 )
 def test_shared_bad_arguments_one_line_exit_2(args):
-    done = launch.run(launch.python(SHARED, *args), timeout=60)
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith(f"python -m {SHARED}: error:")
+    support.assert_bad_arguments(launch.run(launch.python(SHARED, *args), timeout=60), SHARED)
 
 
 @pytest.mark.parametrize("args", [["--bound", "0"], ["--workers", "2"], ["--fault", "raise:3"]])
 def test_mpi_bad_arguments_one_line_from_rank_0_exit_2(args):
-    done = launch.run(launch.mpiexec(3, *launch.python(MPI, *args)), timeout=60)
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith(f"python -m {MPI}: error:")
+    support.assert_bad_arguments(support.run_mpi("sync", 3, *args), MPI)
 
 
 @pytest.mark.parametrize("worker", [0, 3])
 def test_shared_fault_ends_the_run_nonzero(worker):
     # The others wait for the faulty worker's turn with the token: only supervision ends it.
     done = launch.run(launch.python(SHARED, "--fault", f"raise:{worker}"), timeout=30)
-    assert not done.timed_out
-    assert done.returncode == 1
-    assert done.stdout == ""
-    assert f"worker {worker} fails on purpose" in done.stderr
-    assert done.stderr.splitlines()[-1] == (
-        f"python -m {SHARED}: error: worker {worker} exited with status 1"
-    )
+    support.assert_worker_failed(done, worker, SHARED, process=str(worker))
 
 
 @pytest.mark.parametrize(("ranks", "worker"), [(3, 0), (3, 2), (1, 0)])
 def test_mpi_fault_aborts_the_job_promptly(ranks, worker):
-    done = launch.run(
-        launch.mpiexec(ranks, *launch.python(MPI, "--fault", f"raise:{worker}")), timeout=30
+    support.assert_job_aborted(
+        support.run_mpi("sync", ranks, "--fault", f"raise:{worker}", timeout=30), worker
     )
-    assert not done.timed_out, "the job hung instead of aborting"
-    assert done.returncode not in (0, None)
-    assert done.stdout == ""
-    assert f"worker {worker} fails on purpose" in done.stderr

@@ -4,6 +4,7 @@ import signal
 import time
 
 import pytest
+import support
 
 from bench import launch
 from shared_memory import terminate
@@ -63,12 +64,7 @@ def test_trace_names_every_worker(capsys, hard):
 
 @pytest.mark.parametrize("workers", [1, 2, 3, 4, 7])
 def test_same_stdout_both_ways(workers):
-    mpi = launch.run(launch.mpiexec(workers, *launch.python(MPI)), timeout=60)
-    shared = launch.run(launch.python(SHARED, "--workers", str(workers)), timeout=60)
-    assert mpi.returncode == 0, mpi.stderr
-    assert shared.returncode == 0, shared.stderr
-    assert mpi.stdout == shared.stdout == lines(workers)
-    assert mpi.stderr == shared.stderr == ""
+    support.same_stdout_both_ways("terminate", workers, lines(workers))
 
 
 def test_mpi_single_process_without_mpiexec():
@@ -104,22 +100,15 @@ def test_cli_hard():
      ["--bogus"], ["--fault", "raise:4"]],
 )
 def test_shared_bad_arguments_one_line_exit_2(args):
-    done = launch.run(launch.python(SHARED, *args), timeout=60)
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith(f"python -m {SHARED}: error:")
+    support.assert_bad_arguments(launch.run(launch.python(SHARED, *args), timeout=60), SHARED)
 
 
 @pytest.mark.parametrize(
     "args", [["--seconds", "-1"], ["--workers", "2"], ["--hard"], ["--fault", "raise:3"]]
 )
 def test_mpi_bad_arguments_one_line_from_rank_0_exit_2(args):
-    done = launch.run(launch.mpiexec(3, *launch.python(MPI, *args)), timeout=60)
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith(f"python -m {MPI}: error:")
+    done = support.run_mpi("terminate", 3, *args)
+    support.assert_bad_arguments(done, MPI)
     if args == ["--hard"]:
         assert "Comm.Abort" in done.stderr
 
@@ -127,21 +116,11 @@ def test_mpi_bad_arguments_one_line_from_rank_0_exit_2(args):
 @pytest.mark.parametrize("worker", [0, 3])
 def test_shared_fault_ends_the_run_nonzero(worker):
     done = launch.run(launch.python(SHARED, "--fault", f"raise:{worker}"), timeout=30)
-    assert not done.timed_out
-    assert done.returncode == 1
-    assert done.stdout == ""
-    assert f"worker {worker} fails on purpose" in done.stderr
-    assert done.stderr.splitlines()[-1] == (
-        f"python -m {SHARED}: error: worker {worker} exited with status 1"
-    )
+    support.assert_worker_failed(done, worker, SHARED, process=str(worker))
 
 
 @pytest.mark.parametrize(("ranks", "worker"), [(3, 0), (3, 2), (1, 0)])
 def test_mpi_fault_aborts_the_job_promptly(ranks, worker):
-    done = launch.run(
-        launch.mpiexec(ranks, *launch.python(MPI, "--fault", f"raise:{worker}")), timeout=30
+    support.assert_job_aborted(
+        support.run_mpi("terminate", ranks, "--fault", f"raise:{worker}", timeout=30), worker
     )
-    assert not done.timed_out, "the job hung instead of aborting"
-    assert done.returncode not in (0, None)
-    assert done.stdout == ""
-    assert f"worker {worker} fails on purpose" in done.stderr

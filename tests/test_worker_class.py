@@ -4,11 +4,13 @@ import multiprocessing as mp
 import re
 
 import pytest
+import support
 
 from bench import launch
 from bench.contract import blocks
+from bench.outputs import describe
 from shared_memory import worker_class
-from shared_memory.worker_class import Squarer, describe
+from shared_memory.worker_class import Squarer
 
 
 def expected(items, workers):
@@ -91,14 +93,8 @@ def test_fault_in_run_raises_worker_failed_and_leaves_nothing():
 @pytest.mark.parametrize("items", [None, 3, 0])
 def test_same_stdout_both_ways(workers, items):
     args = [] if items is None else ["--items", str(items)]
-    shared = launch.run(
-        launch.python("shared_memory.worker_class", "--workers", str(workers), *args)
-    )
-    mpi = launch.run(launch.mpiexec(workers, *launch.python("message_passing.worker_class", *args)))
-    assert shared.returncode == 0, shared.stderr
-    assert mpi.returncode == 0, mpi.stderr
-    assert shared.stdout == mpi.stdout == expected(10 if items is None else items, workers)
-    assert shared.stderr == mpi.stderr == ""
+    expect = expected(10 if items is None else items, workers)
+    support.same_stdout_both_ways("worker_class", workers, expect, *args)
 
 
 def test_mpi_single_process_without_mpiexec():
@@ -130,47 +126,31 @@ def test_trace_goes_to_stderr_one_line_per_worker(command, who):
 )
 def test_shared_bad_arguments_one_line_exit_2(args):
     done = launch.run(launch.python("shared_memory.worker_class", *args))
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith("python -m shared_memory.worker_class: error:")
+    support.assert_bad_arguments(done, "shared_memory.worker_class")
 
 
 @pytest.mark.parametrize(
     "args", [["--items", "-1"], ["--workers", "2"], ["--fault", "raise:3"], ["--fault", "x"]]
 )
 def test_mpi_bad_arguments_one_line_from_rank_0_exit_2(args):
-    done = launch.run(launch.mpiexec(3, *launch.python("message_passing.worker_class", *args)))
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1, done.stderr
-    assert done.stderr.startswith("python -m message_passing.worker_class: error:")
+    done = support.run_mpi("worker_class", 3, *args)
+    support.assert_bad_arguments(done, "message_passing.worker_class")
 
 
 @pytest.mark.parametrize(("workers", "worker", "items"), [(1, 0, 10), (4, 3, 10), (7, 6, 2)])
 def test_shared_fault_ends_nonzero_naming_the_worker(workers, worker, items):
-    done = launch.run(
-        launch.python("shared_memory.worker_class", "--workers", str(workers),
-                      "--items", str(items), "--fault", f"raise:{worker}"),
-        timeout=30,
+    done = support.run_shared(
+        "worker_class", workers, "--items", str(items), "--fault", f"raise:{worker}", timeout=30
     )
-    assert not done.timed_out
-    assert done.returncode == 1
-    assert done.stdout == ""
-    assert f"worker {worker} fails on purpose" in done.stderr
-    assert done.stderr.splitlines()[-1] == (
-        f"python -m shared_memory.worker_class: error: worker Squarer-{worker} exited with status 1"
+    support.assert_worker_failed(
+        done, worker, "shared_memory.worker_class", process=f"Squarer-{worker}"
     )
 
 
 @pytest.mark.parametrize(("ranks", "worker", "items"), [(1, 0, 10), (3, 1, 10), (4, 3, 2)])
 def test_mpi_fault_aborts_the_job_promptly(ranks, worker, items):
-    command = launch.python(
-        "message_passing.worker_class", "--items", str(items), "--fault", f"raise:{worker}"
+    done = support.run_mpi(
+        "worker_class", ranks, "--items", str(items), "--fault", f"raise:{worker}", timeout=30
     )
-    done = launch.run(launch.mpiexec(ranks, *command), timeout=30)
-    assert not done.timed_out, "the job hung instead of aborting"
-    assert done.returncode not in (0, None)
-    assert done.stdout == ""
-    assert f"worker {worker} fails on purpose" in done.stderr
+    support.assert_job_aborted(done, worker)
     assert done.seconds < 20

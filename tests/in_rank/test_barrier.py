@@ -1,8 +1,10 @@
 """Run inside every rank: ``mpiexec -n N python -m pytest --with-mpi tests/in_rank``."""
 
 import pytest
+import support
 from mpi4py import MPI
 
+from bench import outputs
 from message_passing import barrier
 
 COMM = MPI.COMM_WORLD
@@ -41,11 +43,8 @@ def test_an_empty_group_is_refused_on_every_rank_before_any_communication():
 @pytest.mark.mpi(min_size=2)
 def test_on_a_sub_communicator():
     # The odd ranks and the even ranks each hold a barrier pattern of their own.
-    half = COMM.Split(COMM.Get_rank() % 2, COMM.Get_rank())
-    try:
+    with support.halves(COMM) as half:
         check_on_rank_0(barrier.run(half, 2), half, 2)
-    finally:
-        half.Free()
 
 
 @pytest.mark.mpi(min_size=2)
@@ -54,7 +53,7 @@ def test_report_is_the_same_as_the_shared_memory_one():
     if COMM.Get_rank() == 0:
         met = ", ".join(str(i) for i in range(2))
         free = ", ".join(str(i) for i in range(2, COMM.Get_size())) or "none"
-        assert barrier.report(passages) == f"met at the barrier: {met}\nran free: {free}"
+        assert outputs.barrier_report(passages) == f"met at the barrier: {met}\nran free: {free}"
 
 
 @pytest.mark.mpi(min_size=2)

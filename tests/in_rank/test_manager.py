@@ -1,6 +1,7 @@
 """Run inside every rank: ``mpiexec -n N python -m pytest --with-mpi tests/in_rank``."""
 
 import pytest
+import support
 from mpi4py import MPI
 
 from message_passing import manager
@@ -26,11 +27,8 @@ def test_dict_on_rank_0_only(items, rma):
 @pytest.mark.parametrize("rma", [False, True])
 def test_on_a_sub_communicator(rma):
     # Even and odd ranks each fill a dict of their own, at the same time.
-    half = COMM.Split(COMM.Get_rank() % 2, COMM.Get_rank())
-    try:
+    with support.halves(COMM) as half:
         assert manager.run(7, half, rma=rma) == expected_on_rank_0(7, half)
-    finally:
-        half.Free()
 
 
 @pytest.mark.mpi(min_size=2)

@@ -1,6 +1,7 @@
 """Run inside every rank: ``mpiexec -n N python -m pytest --with-mpi tests/in_rank``."""
 
 import pytest
+import support
 from mpi4py import MPI
 
 from message_passing import pipe
@@ -21,11 +22,8 @@ def test_squares_in_order_on_rank_0_only(items):
 @pytest.mark.mpi(min_size=2)
 def test_on_sub_communicators():
     # At 2 ranks each half is one rank running all three stages; at 4, two ranks each.
-    half = COMM.Split(COMM.Get_rank() % 2, COMM.Get_rank())
-    try:
+    with support.halves(COMM) as half:
         assert pipe.run(100, half) == expected_on_rank_0(100, half)
-    finally:
-        half.Free()
 
 
 @pytest.mark.mpi(min_size=2)

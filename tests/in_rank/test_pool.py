@@ -1,6 +1,7 @@
 """Run inside every rank: ``mpiexec -n N python -m pytest --with-mpi tests/in_rank``."""
 
 import pytest
+import support
 from mpi4py import MPI
 
 from message_passing import pool
@@ -22,11 +23,8 @@ def test_result_on_rank_0_only(items, executor):
 @pytest.mark.mpi(min_size=2)
 def test_on_a_sub_communicator():
     # Even ranks square among themselves while odd ranks do the same apart.
-    half = COMM.Split(COMM.Get_rank() % 2, COMM.Get_rank())
-    try:
+    with support.halves(COMM) as half:
         assert pool.run(50, half) == expected_on_rank_0(50, half)
-    finally:
-        half.Free()
 
 
 @pytest.mark.mpi(min_size=2)

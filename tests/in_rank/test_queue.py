@@ -1,6 +1,7 @@
 """Run inside every rank: ``mpiexec -n N python -m pytest --with-mpi tests/in_rank``."""
 
 import pytest
+import support
 from mpi4py import MPI
 
 from message_passing import queue
@@ -14,9 +15,7 @@ def check_on_rank_0(consumed, items, comm=COMM):
         assert consumed is None
         return
     assert len(consumed.taken) == comm.Get_size()
-    assert sorted(x for taken in consumed.taken for x in taken) == list(range(items))
-    assert (consumed.count, consumed.total) == (items, sum(i * i for i in range(items)))
-    assert consumed.sums == [sum(x * x for x in taken) for taken in consumed.taken]
+    support.assert_each_item_once(consumed, items)
     if comm.Get_size() > 1:
         assert consumed.taken[0] == []  # rank 0 only hands out work when it has company
 
@@ -48,11 +47,8 @@ def test_back_to_back_runs_do_not_mix():
 @pytest.mark.mpi(min_size=2)
 def test_on_sub_communicators():
     # Even and odd ranks each run their own queue; at 2 ranks each is a single rank.
-    half = COMM.Split(COMM.Get_rank() % 2, COMM.Get_rank())
-    try:
+    with support.halves(COMM) as half:
         check_on_rank_0(queue.run(500, half), 500, half)
-    finally:
-        half.Free()
 
 
 @pytest.mark.mpi(min_size=2)

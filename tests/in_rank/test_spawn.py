@@ -1,6 +1,7 @@
 """spawn inside every rank: ``mpiexec -n N python -m pytest --with-mpi tests/in_rank``."""
 
 import pytest
+import support
 from mpi4py import MPI
 
 from message_passing import spawn
@@ -21,12 +22,9 @@ def test_every_rank_reports_once_in_rank_order_on_rank_0():
 @pytest.mark.mpi(min_size=2)
 def test_on_a_sub_communicator():
     # Even and odd ranks each form a communicator: the workers are numbered within it.
-    half = COMM.Split(COMM.Get_rank() % 2, COMM.Get_rank())
-    try:
+    with support.halves(COMM) as half:
         result = spawn.run(half)
         assert result == (lines(half.Get_size()) if half.Get_rank() == 0 else None)
-    finally:
-        half.Free()
 
 
 @pytest.mark.mpi(min_size=2)

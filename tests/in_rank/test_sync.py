@@ -1,6 +1,7 @@
 """Run inside every rank: ``mpiexec -n N python -m pytest --with-mpi tests/in_rank``."""
 
 import pytest
+import support
 from mpi4py import MPI
 
 from message_passing import sync
@@ -12,13 +13,7 @@ def check(seen, comm, items, bound):
     if comm.Get_rank() != 0:
         assert seen is None
         return
-    size = comm.Get_size()
-    assert seen.peak <= bound  # the semaphore held
-    if items:
-        assert seen.peak >= 1  # and the counter really counted
-    assert seen.ready == [size] * size  # nobody started before all were ready
-    assert seen.order == list(range(size))  # the condition passed the turn in order
-    assert seen.token == sum(i * i for i in range(items))
+    support.assert_sync_held(seen, comm.Get_size(), items, bound)
     assert seen.lines()[1] == f"bound {bound}: never exceeded"
 
 
@@ -38,11 +33,8 @@ def test_a_bound_of_one_is_mutual_exclusion():
 @pytest.mark.mpi(min_size=2)
 def test_on_sub_communicators():
     # Even ranks synchronize among themselves while odd ranks do the same apart.
-    half = COMM.Split(COMM.Get_rank() % 2, COMM.Get_rank())
-    try:
+    with support.halves(COMM) as half:
         check(sync.run(7, half, bound=1), half, 7, 1)
-    finally:
-        half.Free()
 
 
 @pytest.mark.mpi(min_size=2)

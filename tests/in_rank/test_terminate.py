@@ -3,6 +3,7 @@
 import time
 
 import pytest
+import support
 from mpi4py import MPI
 
 from message_passing import terminate
@@ -50,12 +51,9 @@ def test_stop_is_asked_after_seconds():
 @pytest.mark.mpi(min_size=2)
 def test_on_sub_communicators():
     # Even ranks stop among themselves while odd ranks do the same apart.
-    half = COMM.Split(COMM.Get_rank() % 2, COMM.Get_rank())
-    try:
+    with support.halves(COMM) as half:
         check(terminate.run(half), half)
         assert nothing_left_in_flight(half)
-    finally:
-        half.Free()
 
 
 @pytest.mark.mpi(min_size=2)

@@ -1,6 +1,7 @@
 """worker_class inside every rank: ``mpiexec -n N python -m pytest --with-mpi tests/in_rank``."""
 
 import pytest
+import support
 from mpi4py import MPI
 
 from bench.contract import blocks
@@ -26,11 +27,8 @@ def test_each_rank_squares_its_share_result_on_rank_0(items):
 
 @pytest.mark.mpi(min_size=2)
 def test_on_a_sub_communicator():
-    half = COMM.Split(COMM.Get_rank() % 2, COMM.Get_rank())
-    try:
+    with support.halves(COMM) as half:
         assert worker_class.run(7, half) == expected_on_rank_0(7, half)
-    finally:
-        half.Free()
 
 
 @pytest.mark.mpi(min_size=2)
