@@ -163,15 +163,19 @@ def report(doc: results.Document) -> str:
     """The tables of a latency document: one per mode, then the reference comparison."""
     meta = doc["metadata"]
     placements = {
-        json.dumps(b["placement"], sort_keys=True) for b in doc["benchmarks"] if "placement" in b
+        tuple(tuple(cpus) for cpus in b["placement"]["cpus"])
+        for b in doc["benchmarks"] if b.get("placement", {}).get("pinned")
     }
-    pinned = any(json.loads(p).get("pinned") for p in placements)
     lines = [
         f"{meta['date']}  {meta['host']}: {meta['cpu_model']}, {meta['cpu_count']} CPUs",
         f"Python {meta['python']}, numpy {meta['numpy']}, mpi4py {meta['mpi4py']}, "
         f"{(meta.get('mpi_library') or 'MPI ?').splitlines()[0]}",
-        "processes " + ("pinned: " + "; ".join(sorted(placements)) if pinned else
-                        "not pinned (the scheduler placed them)"),
+        "processes " + (
+            "pinned, each to its CPUs: " + "; ".join(
+                " and ".join(contract.spans(cpus) for cpus in placement)
+                for placement in sorted(placements)
+            ) if placements else "not pinned (the scheduler placed them)"
+        ),
         "",
     ]
     for mode, title, convert in (
