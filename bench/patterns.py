@@ -34,22 +34,22 @@ class Pair:
         return " ".join([self.module, *filter(None, sides)])
 
 
-PAIRS: tuple[Pair, ...] = (
-    Pair("pool"),
-    Pair("pool", mpi_args=("--executor",)),
-    Pair("barrier"),
-    Pair("barrier", shared_args=("--group", "3"), mpi_args=("--group", "3")),
-    Pair("manager"),
-    Pair("manager", mpi_args=("--rma",)),
-    Pair("terminate"),
-    Pair("sync"),
+PAIRS: tuple[Pair, ...] = (  # in the catalog's order
     Pair("spawn"),
     Pair("spawn", mpi_args=("--dynamic",), mpi_spawns=True),
+    Pair("terminate"),
     Pair("worker_class"),
     Pair("queue"),
     Pair("queue", shared_args=("--joinable",)),
     Pair("queue", shared_args=("--batch", "3"), mpi_args=("--batch", "3")),
     Pair("pipe"),
+    Pair("barrier"),
+    Pair("barrier", shared_args=("--group", "3"), mpi_args=("--group", "3")),
+    Pair("sync"),
+    Pair("manager"),
+    Pair("manager", mpi_args=("--rma",)),
+    Pair("pool"),
+    Pair("pool", mpi_args=("--executor",)),
 )
 
 MODULES: tuple[str, ...] = tuple(dict.fromkeys(pair.module for pair in PAIRS))
