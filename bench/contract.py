@@ -8,12 +8,50 @@ same trace is written in the same words, whichever model runs it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 T = TypeVar("T")
+
+
+COST_VARIABLE = "MPVSMPI_COST_US"
+
+
+def _cost_from_environment() -> float:
+    text = os.environ.get(COST_VARIABLE, "") or "0"
+    try:
+        value = float(text)
+    except ValueError:
+        raise SystemExit(f"{COST_VARIABLE}={text!r} is not a number of microseconds") from None
+    if not value >= 0:
+        raise SystemExit(f"{COST_VARIABLE}={text!r} is not a number of microseconds (0 or more)")
+    return value
+
+
+# The synthetic cost of one unit of work, for the benchmarks' grain-size sweep
+# (``python -m bench square --cost-us``). Read from the environment because every
+# process must see it: pool workers under any start method and every MPI rank
+# inherit their environment, not the parent's variables.
+COST_US = _cost_from_environment()
+
+
+def burn(cost_us: float = COST_US) -> None:
+    """Spend ``cost_us`` microseconds of CPU (a busy loop, not a sleep: real computation)."""
+    if cost_us > 0:
+        end = time.perf_counter() + cost_us * 1e-6
+        while time.perf_counter() < end:
+            pass
+
+
+def square(x: int) -> int:
+    """The unit of work of every pattern that carries items: ``x * x``, plus ``COST_US``."""
+    if COST_US:
+        burn()
+    return x * x
 
 
 class OneLineParser(argparse.ArgumentParser):

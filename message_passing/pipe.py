@@ -46,7 +46,7 @@ def produce(items: int) -> Iterator[int]:
 
 def square(stream: Iterable[int]) -> Iterator[int]:
     for x in stream:
-        yield x * x
+        yield contract.square(x)
 
 
 def received(comm: MPI.Intracomm, source: int) -> Iterator[int]:

@@ -87,7 +87,7 @@ def consume_or_produce(
         work = blocks(items, batch) if rank == 0 else requested(comm)
         for block in work:
             taken.extend(block)
-            total += sum(x * x for x in block)
+            total += sum(map(contract.square, block))
     return comm.gather((taken, total, _cli.who(comm)))
 
 

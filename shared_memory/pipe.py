@@ -52,7 +52,7 @@ def produce(items: int) -> Iterator[int]:
 
 def square(stream: Iterable[int]) -> Iterator[int]:
     for x in stream:
-        yield x * x
+        yield contract.square(x)
 
 
 def received(inbox: Connection) -> Iterator[int]:

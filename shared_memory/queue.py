@@ -77,7 +77,7 @@ def consume(
     contract.strike(fault, index)
     while block is not None:
         taken.extend(block)
-        total += sum(x * x for x in block)
+        total += sum(map(contract.square, block))
         if joinable:
             tasks.task_done()  # squared: join() may count it
         block = tasks.get()

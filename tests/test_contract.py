@@ -1,8 +1,9 @@
 import argparse
+import sys
 
 import pytest
 
-from bench import contract
+from bench import contract, launch
 
 
 @pytest.mark.parametrize(
@@ -44,3 +45,26 @@ def test_quiet_parser_says_nothing_but_still_exits_2(capsys):
 def test_trace_by_worker_groups_items(capsys):
     contract.trace_by_worker(["b", "a", "a", "b", "b"])
     assert capsys.readouterr().err == "a squared 1-2\nb squared 0, 3-4\n"
+
+
+def test_square_burns_the_cost_from_the_environment():
+    code = (
+        "from bench import contract; import time; t = time.perf_counter(); "
+        "[contract.square(x) for x in range(100)]; print(time.perf_counter() - t)"
+    )
+    slow = launch.run([sys.executable, "-c", code], timeout=60,
+                      env={contract.COST_VARIABLE: "1000"})
+    assert slow.returncode == 0, slow.stderr
+    assert float(slow.stdout) >= 0.1  # 100 items x 1 ms of burning, at the least
+    bad = launch.run([sys.executable, "-c", "import bench.contract"], timeout=60,
+                     env={contract.COST_VARIABLE: "-3"})
+    assert bad.returncode == 1
+    assert "is not a number of microseconds" in bad.stderr
+
+
+def test_burn_spends_at_least_the_time_asked():
+    import time
+
+    start = time.perf_counter()
+    contract.burn(2000)
+    assert time.perf_counter() - start >= 0.002
