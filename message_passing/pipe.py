@@ -87,10 +87,10 @@ def run(
     # neighbour is still busy with what the program did before on ``comm``, where a
     # receive from ANY_SOURCE could take our items. Nothing else can receive on a Dup.
     own = comm.Dup()
-    try:
-        squares = chain(items, own, mine) if mine else None
-    finally:
-        own.Free()
+    squares = chain(items, own, mine) if mine else None
+    # Free is collective: on the normal path only. In a `finally` a rank that raised
+    # would wait in it for ranks still blocked in a receive, instead of aborting.
+    own.Free()
     if trace:
         # Gathered to rank 0 and written there: lines from several ranks would interleave.
         for name, stages in comm.gather((_cli.who(comm), mine)) or ():
