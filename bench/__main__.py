@@ -1,6 +1,7 @@
 """``python -m bench``: the comparison harness.
 
-    python -m bench                      the main job (for now: verify)
+    python -m bench [--quick]            the main job: verify, a short latency, a short
+                                         square, then report.md and the plots
     python -m bench verify [PATTERN ...] [--workers 1 2 4]
     python -m bench latency [--reference] [--pin A B] [--sizes ...]
     python -m bench show FILE
@@ -13,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bench import compare, contract, latency, results, verify
+from bench import compare, contract, latency, report, results, square, verify
 from bench.patterns import MODULES
 
 
@@ -27,6 +28,9 @@ def pattern(name: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = contract.make_parser("bench", __doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="the main job in its shortest form (about 15 s)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = commands.add_parser(
         "verify", help="run every pattern both ways and compare the outputs",
@@ -46,6 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
         description=latency.__doc__.splitlines()[0] if latency.__doc__ else None,
     )
     latency.add_arguments(lat)
+    work = commands.add_parser(
+        "square", help="the squaring workload through every pattern, both ways, vs the floor",
+        description=square.__doc__.splitlines()[0] if square.__doc__ else None,
+    )
+    square.add_arguments(work)
+    rep = commands.add_parser("report", help="report.md and PNG plots from results files")
+    rep.add_argument("files", nargs="+", metavar="FILE")
+    rep.add_argument("--output", metavar="DIR",
+                     help="folder for report.md and the plots (default results/report-<time>)")
     show = commands.add_parser("show", help="print the tables of a results file")
     show.add_argument("file")
     diff = commands.add_parser("compare", help="ratios between two results files")
@@ -54,24 +67,68 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The main job's measurements: short forms of `bench latency` and `bench square`.
+SHORT = {
+    "latency": ["--sizes", "1", "1024", "65536", "1048576", "--repeat", "5", "--scale", "0.2"],
+    "square": ["--items", "100", "1000", "10000", "--array-items", "1e6", "1e7",
+               "--workers", "1", "2", "--crossover-costs", "0", "10", "100", "300",
+               "--crossover-items", "300", "--repeat", "2"],
+}
+QUICK = {
+    "latency": ["--sizes", "1", "65536", "--repeat", "3", "--scale", "0.05", "--modes",
+                "latency"],
+    "square": ["--items", "100", "1000", "--array-items", "1e6", "--workers", "2",
+               "--crossover-costs", "0", "300", "--crossover-items", "100", "--repeat", "1"],
+}
+
+
+def main_job(quick: bool, quiet: bool) -> int:
+    """verify, then short latency and square runs, then the report: what ``make run`` shows."""
+    parser = build_parser()
+    flags = ["--quiet"] if quiet else []
+    workers = ["2"] if quick else ["4"]
+    status = verify.main([], [int(w) for w in workers], quiet)
+    if status != 0:
+        print("the two ways disagree: no measurement until they do")
+        return status
+    written = []
+    for command, module in (("latency", latency), ("square", square)):
+        options = (QUICK if quick else SHORT)[command]
+        args = parser.parse_args([command, *options, *flags])
+        print()
+        doc = module.run(args)
+        written.append(str(results.save(doc, args.output_dir)))
+        print(module.report(doc), end="")
+    print()
+    for path in written:
+        print(f"results: {path}")
+    return report.main(written, None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command in (None, "verify"):
+        if args.command is None:
+            return main_job(args.quick, args.quiet)
+        if args.command == "verify":
             return verify.main(
                 getattr(args, "patterns", []), getattr(args, "workers", [4]),
                 getattr(args, "quiet", False),
             )
         if args.command == "latency":
             return latency.main(args)
+        if args.command == "square":
+            return square.main(args)
+        if args.command == "report":
+            return report.main(args.files, args.output)
         if args.command == "show":
             return compare.show(args.file)
         if args.command == "compare":
             return compare.compare(args.old, args.new)
     except results.ResultsError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
-    except latency.MeasurementFailed as error:
+    except (latency.MeasurementFailed, square.MeasurementFailed) as error:
         print(f"{parser.prog}: measurement failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

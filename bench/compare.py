@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from bench import latency, results, stats, tables
+from bench import latency, results, square, stats, tables
 
 
 def show(path: str) -> int:
     doc = results.load(path)
-    if doc["kind"] == "latency":
-        print(latency.report(doc), end="")
+    reports = {"latency": latency.report, "square": square.report}
+    if doc["kind"] in reports:
+        print(reports[doc["kind"]](doc), end="")
         return 0
     raise results.ResultsError(f"{path}: no report for results of kind {doc['kind']!r}")
 

@@ -1,0 +1,361 @@
+"""``python -m bench square``: what each pattern costs on the same work, and where it pays.
+
+The work is squaring: N Python ints through every pattern that carries items
+(``pool``, ``queue``, ``pipe``, ``manager``), and a float64 numpy array through
+``array``, each way, at each worker count. Every measurement is a fresh program
+(``python -m bench.square_run``, under ``mpiexec -n W`` for MPI) that checks its
+result against the serial answer on every run. The floors are measured in the
+same sitting: a serial list comprehension for the ints, a single-process
+in-place ``np.square`` on a warm array for the arrays (the memory-bandwidth
+floor). ``--cost-us`` gives every item that many microseconds of real
+computation; the crossover sweep raises it until 2 workers beat the serial floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bench import contract, launch, results, stats, tables
+
+ITEM_PATTERNS = ("pool", "queue", "pipe", "manager")
+
+
+@dataclass(frozen=True)
+class Way:
+    """One way of running a pattern: its side and, if any, its variant (``executor``...)."""
+
+    pattern: str
+    side: str  # "serial", "multiprocessing" or "mpi4py"
+    variant: str = ""
+
+    @property
+    def label(self) -> str:
+        side = {"multiprocessing": "mp", "mpi4py": "mpi"}.get(self.side, self.side)
+        return f"{self.pattern} {side}" + (f" --{self.variant}" if self.variant else "")
+
+
+WAYS: tuple[Way, ...] = (
+    Way("pool", "multiprocessing"), Way("pool", "mpi4py"), Way("pool", "mpi4py", "executor"),
+    Way("queue", "multiprocessing"), Way("queue", "mpi4py"),
+    Way("pipe", "multiprocessing"), Way("pipe", "mpi4py"),
+    Way("manager", "multiprocessing"), Way("manager", "mpi4py"), Way("manager", "mpi4py", "rma"),
+    Way("array", "multiprocessing"), Way("array", "mpi4py"), Way("array", "mpi4py", "window"),
+)
+FLOORS = {"ints": Way("ints", "serial"), "array": Way("array", "serial")}
+
+
+def available(pattern: str) -> bool:
+    """``array`` arrives with its own issue; the harness measures it once both modules exist."""
+    return all(
+        importlib.util.find_spec(f"{package}.{pattern}") is not None
+        for package in ("shared_memory", "message_passing")
+    )
+
+
+def workload(pattern: str) -> str:
+    return "array" if pattern == "array" else "ints"
+
+
+def big_count(text: str) -> int:
+    """argparse type: a count that may be written ``1e6``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value >= 1 and value == int(value)):
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number of 1 or more")
+    return int(value)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    patterns = (*ITEM_PATTERNS, "array")
+    parser.add_argument("--patterns", nargs="+", choices=patterns, default=list(patterns),
+                        help="patterns to measure (default: all; array once it exists)")
+    parser.add_argument("--workers", nargs="+", type=contract.positive, default=[1, 2, 4],
+                        metavar="W", help="worker counts (default 1 2 4)")
+    parser.add_argument("--items", nargs="+", type=big_count,
+                        default=[10**2, 10**3, 10**4, 10**5, 10**6], metavar="N",
+                        help="how many ints (default 1e2 .. 1e6)")
+    parser.add_argument("--array-items", nargs="+", type=big_count,
+                        default=[10**6, 10**7, 10**8], metavar="N",
+                        help="float64 array sizes (default 1e6 1e7 1e8)")
+    parser.add_argument("--max-bytes", type=big_count, default=2**30, metavar="B",
+                        help="skip arrays larger than this many bytes (default 1 GiB)")
+    parser.add_argument("--cost-us", type=contract.duration, default=0.0, metavar="US",
+                        help="synthetic cost of every item, in microseconds (default 0)")
+    parser.add_argument("--crossover-costs", nargs="+", type=contract.duration,
+                        default=[0, 1, 3, 10, 30, 100, 300], metavar="US",
+                        help="per-item costs swept for the crossover (default 0 .. 300)")
+    parser.add_argument("--crossover-items", type=big_count, default=1000, metavar="N",
+                        help="items in the crossover sweep (default 1000)")
+    parser.add_argument("--budget", type=contract.duration, default=3.0, metavar="S",
+                        help="skip a run predicted to take longer than S seconds (default 3)")
+    parser.add_argument("--repeat", type=contract.positive, default=3, metavar="R",
+                        help="timed runs per measurement (default 3)")
+    parser.add_argument("--warmup", type=contract.count, default=1, metavar="K",
+                        help="warm-up runs per measurement, kept apart (default 1)")
+    parser.add_argument("--output-dir", default="results", metavar="DIR",
+                        help="where the JSON document goes (default results/)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+class MeasurementFailed(RuntimeError):
+    pass
+
+
+def command(way: Way, workers: int, items: int, args: argparse.Namespace) -> list[str]:
+    options = [
+        way.side, way.pattern, "--workers", str(workers), "--items", str(items),
+        "--repeat", str(args.repeat), "--warmup", str(args.warmup),
+        *(["--variant", way.variant] if way.variant else []),
+        "--launched-at", repr(time.time()),
+    ]
+    program = launch.python("bench.square_run", *options)
+    return launch.mpiexec(workers, *program) if way.side == "mpi4py" else program
+
+
+def measure(
+    way: Way, workers: int, items: int, cost_us: float, args: argparse.Namespace,
+    phase: str,
+) -> dict[str, Any]:
+    done = launch.run(
+        command(way, workers, items, args), timeout=600,
+        env={contract.COST_VARIABLE: repr(cost_us)},
+    )
+    if done.returncode != 0:
+        why = "timed out" if done.timed_out else f"exit {done.returncode}"
+        last = (done.stderr.strip().splitlines() or [""])[-1]
+        raise MeasurementFailed(f"{way.label} W={workers} N={items}: {why}: {last}")
+    raw = json.loads(done.stdout)
+    return {
+        "name": f"square/{phase}/{way.label.replace(' ', '_')}/w{workers}/n{items}/c{cost_us:g}",
+        "group": "square", "phase": phase, "workload": workload(way.pattern),
+        "pattern": way.pattern, "side": way.side, "variant": way.variant,
+        "workers": workers, "items": items, "cost_us": cost_us, "unit": "seconds per run",
+        "first_result": raw["first_result"], "warmup": raw["warmup"], "values": raw["values"],
+    }
+
+
+def plan(args: argparse.Namespace) -> list[tuple[Way, int, int, float, str]]:
+    """Everything to measure, in order: (way, workers, items, cost, phase)."""
+    patterns = [p for p in args.patterns if available(p)]
+    jobs: list[tuple[Way, int, int, float, str]] = []
+    sizes = {
+        "ints": sorted(args.items),
+        "array": sorted(n for n in args.array_items if 8 * n <= args.max_bytes),
+    }
+    used = {workload(p) for p in patterns}
+    for load in sorted(used):
+        jobs += [(FLOORS[load], 1, n, args.cost_us, "scaling") for n in sizes[load]]
+    for way in WAYS:
+        if way.pattern in patterns:
+            for w in args.workers:
+                jobs += [(way, w, n, args.cost_us, "scaling") for n in sizes[workload(way.pattern)]]
+    item_ways = [w for w in WAYS if w.pattern in patterns and w.pattern in ITEM_PATTERNS]
+    if item_ways and args.crossover_costs:
+        for cost in sorted(args.crossover_costs):
+            jobs.append((FLOORS["ints"], 1, args.crossover_items, cost, "crossover"))
+            jobs += [(way, 2, args.crossover_items, cost, "crossover") for way in item_ways]
+    return jobs
+
+
+def run(args: argparse.Namespace) -> results.Document:
+    jobs = plan(args)
+    benchmarks: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    last: dict[tuple[Way, int, float, str], tuple[int, float]] = {}
+    with tables.progress(len(jobs), args.quiet) as bar:
+        for way, workers, items, cost, phase in jobs:
+            bar.set_description(f"{way.label} W={workers} N={items}")
+            key = (way, workers, cost, phase)
+            if key in last:  # predict from the previous size, linearly in N
+                n, seconds = last[key]
+                predicted = seconds * items / n
+                if predicted > args.budget:
+                    skipped.append({"pattern": way.label, "workers": workers, "items": items,
+                                    "cost_us": cost, "predicted_seconds": predicted})
+                    bar.update()
+                    continue
+            bench = measure(way, workers, items, cost, args, phase)
+            benchmarks.append(bench)
+            last[key] = (items, statistics_median(bench["values"]))
+            bar.update()
+    settings = {
+        k: getattr(args, k) for k in (
+            "patterns", "workers", "items", "array_items", "max_bytes", "cost_us",
+            "crossover_costs", "crossover_items", "budget", "repeat", "warmup",
+        )
+    }
+    return results.document("square", benchmarks, settings=settings, skipped=skipped)
+
+
+def statistics_median(values: Sequence[float]) -> float:
+    return stats.summary(values)["median"]
+
+
+def _label(bench: dict[str, Any]) -> str:
+    return Way(bench["pattern"], bench["side"], bench["variant"]).label
+
+
+def _median(bench: dict[str, Any]) -> float:
+    return statistics_median(bench["values"])
+
+
+def _by(doc: results.Document, phase: str) -> dict[tuple[str, int, int, float], dict[str, Any]]:
+    return {
+        (_label(b), b["workers"], b["items"], b["cost_us"]): b
+        for b in doc["benchmarks"] if b.get("group") == "square" and b["phase"] == phase
+    }
+
+
+def _ordered_labels(benches: Iterable[dict[str, Any]]) -> list[str]:
+    present = {_label(b) for b in benches}
+    order = [w.label for w in (*FLOORS.values(), *WAYS)]
+    return [label for label in order if label in present]
+
+
+def report(doc: results.Document) -> str:
+    """The tables of a square document: time and ratio to the floor, speed-up, start-up,
+    and the crossover."""
+    meta = doc["metadata"]
+    lines = [
+        f"{meta['date']}  {meta['host']}: {meta['cpu_model']}, {meta['cpu_count']} CPUs",
+        f"Python {meta['python']}, numpy {meta['numpy']}, mpi4py {meta['mpi4py']}, "
+        f"{(meta.get('mpi_library') or 'MPI ?').splitlines()[0]}, "
+        f"start method {meta['start_method']}",
+        "",
+    ]
+    scaling = _by(doc, "scaling")
+    benches = list(scaling.values())
+    for load, floor in FLOORS.items():
+        mine = [b for b in benches if b["workload"] == load]
+        if not mine:
+            continue
+        sizes = sorted({b["items"] for b in mine})
+        cost = mine[0]["cost_us"]
+        floors = {n: scaling.get((floor.label, 1, n, cost)) for n in sizes}
+        rows = []
+        for label in _ordered_labels(mine):
+            for w in sorted({b["workers"] for b in mine if _label(b) == label}):
+                row = [label, str(w)]
+                for n in sizes:
+                    b, f = scaling.get((label, w, n, cost)), floors[n]
+                    if b is None:
+                        row.append("-")
+                        continue
+                    text = tables.seconds(_median(b))
+                    if f and f is not b:
+                        text += f" ({tables.number(_median(b) / _median(f))}x)"
+                    row.append(text)
+                rows.append(row)
+        what = "squaring N Python ints" if load == "ints" else "squaring a float64 array of N"
+        lines += [
+            f"{what}{f', {cost:g} us per item' if cost else ''}: median time per run "
+            f"(ratio to the {floor.label} floor)",
+            tables.render(["way", "W", *[f"N={n:.0e}".replace("e+0", "e") for n in sizes]],
+                          rows, right=1),
+            "",
+        ]
+    lines += _speedups(benches) + _startups(benches) + _crossover(doc)
+    if doc.get("skipped"):
+        lines.append(f"{len(doc['skipped'])} runs skipped: predicted over the "
+                     f"{doc['settings']['budget']:g} s budget (see the JSON)")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _speedups(benches: list[dict[str, Any]]) -> list[str]:
+    """Speed-up and parallel efficiency against 1 worker, at the largest N all W reached."""
+    rows = []
+    workers = sorted({b["workers"] for b in benches if b["side"] != "serial"})
+    for label in _ordered_labels(benches):
+        mine = {(b["workers"], b["items"]): b for b in benches if _label(b) == label}
+        if label.endswith("serial") or 1 not in {w for w, _ in mine}:
+            continue
+        common = [n for n in sorted({n for _, n in mine}) if all((w, n) in mine for w in workers)]
+        if not common:
+            continue
+        n = common[-1]
+        one = _median(mine[(1, n)])
+        cells = []
+        for w in workers:
+            speedup = one / _median(mine[(w, n)])
+            cells.append(f"{speedup:.2f}x ({100 * speedup / w:.0f}%)")
+        rows.append([label, f"{n:.0e}".replace("e+0", "e"), *cells])
+    if not rows:
+        return []
+    return [
+        "speed-up against 1 worker (parallel efficiency), at the largest N every W reached",
+        tables.render(["way", "N", *[f"W={w}" for w in workers]], rows, right=1), "",
+    ]
+
+
+def _startups(benches: list[dict[str, Any]]) -> list[str]:
+    """Start-up apart from the work: launch to first result, minus the first run itself."""
+    rows = []
+    for label in _ordered_labels(benches):
+        mine = [b for b in benches if _label(b) == label]
+        for w in sorted({b["workers"] for b in mine}):
+            b = min((b for b in mine if b["workers"] == w), key=lambda b: b["items"])
+            first_run = (b["warmup"] or b["values"])[0]
+            rows.append([label, str(w), f"{b['items']:.0e}".replace("e+0", "e"),
+                         tables.seconds(b["first_result"]),
+                         tables.seconds(max(b["first_result"] - first_run, 0.0)),
+                         tables.seconds(_median(b))])
+    return [
+        "start-up: launch to first result, of which start-up (launch, imports, Pool or "
+        "mpiexec start), and the steady run, at the smallest N",
+        tables.render(["way", "W", "N", "first result", "start-up", "steady run"], rows,
+                      right=1),
+        "",
+    ]
+
+
+def crossovers(doc: results.Document) -> dict[str, tuple[float | None, float]]:
+    """For each way at 2 workers: the smallest per-item cost at which it beats the serial
+    floor (None: it never did), and the largest cost swept."""
+    found = _by(doc, "crossover")
+    floor = FLOORS["ints"].label
+    costs = sorted({c for (_, _, _, c) in found})
+    out: dict[str, tuple[float | None, float]] = {}
+    for label in _ordered_labels(found.values()):
+        if label == floor:
+            continue
+        first = None
+        for cost in costs:
+            mine = [b for (lab, w, _, c), b in found.items() if lab == label and c == cost]
+            serial = [b for (lab, _, _, c), b in found.items() if lab == floor and c == cost]
+            if mine and serial and _median(mine[0]) < _median(serial[0]):
+                first = cost
+                break
+        out[label] = (first, costs[-1] if costs else 0.0)
+    return out
+
+
+def _crossover(doc: results.Document) -> list[str]:
+    found = crossovers(doc)
+    if not found:
+        return []
+    items = doc["settings"]["crossover_items"]
+    rows = [
+        [label, "never" if cost is None else f"{cost:g} us", f"up to {top:g} us"]
+        for label, (cost, top) in found.items()
+    ]
+    return [
+        f"crossover: the smallest per-item cost at which 2 workers beat the serial list "
+        f"comprehension ({items} items)",
+        tables.render(["way", "2 workers win from", "swept"], rows, right=1), "",
+    ]
+
+
+def main(args: argparse.Namespace) -> int:
+    doc = run(args)
+    path = results.save(doc, args.output_dir)
+    print(report(doc), end="")
+    print(f"\nwritten: {path}")
+    return 0
