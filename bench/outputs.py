@@ -195,3 +195,35 @@ class Observed:
         for w, name in enumerate(names):
             contract.trace(name, range(w, items, self.workers))
         print(f"largest number inside at once: {self.peak} (bound {self.bound})", file=sys.stderr)
+
+
+# --- array ---------------------------------------------------------------------------------
+
+
+def array_line(count: int, total: float) -> str:
+    """``squared 10 float64 values, sum 285.0``: the size and the checksum, checked first.
+
+    ``total`` is ``float(np.sum(squares))``: numpy's pairwise sum of the same values in the
+    same order gives the same bits on both sides. It must be close to the exact sum of the
+    squares of 0..count-1 (the float squares above 2**53 are rounded, so not equal): a slice
+    no worker squared fails the run instead of being printed as a checksum.
+    """
+    exact = (count - 1) * count * (2 * count - 1) // 6
+    if not abs(total - exact) <= 1e-12 * exact:  # also rejects nan
+        raise RuntimeError(
+            f"checksum {total!r} is not the sum of the squares of 0..{count - 1} ({exact})"
+        )
+    return f"squared {count} float64 values, sum {total!r}"
+
+
+def slice_trace(who: str, part: range) -> None:
+    """``rank 1 on node7 squared 3-5``: one worker's contiguous slice, named by its ends.
+
+    The same words as :func:`bench.contract.trace`, which would walk all 10**8 items of a
+    large slice to find its ends.
+    """
+    ends = (
+        "nothing" if not part else str(part.start) if len(part) == 1
+        else f"{part.start}-{part[-1]}"
+    )
+    print(f"{who} squared {ends}", file=sys.stderr)

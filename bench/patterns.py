@@ -50,6 +50,8 @@ PAIRS: tuple[Pair, ...] = (  # in the catalog's order
     Pair("manager", mpi_args=("--rma",)),
     Pair("pool"),
     Pair("pool", mpi_args=("--executor",)),
+    Pair("array"),
+    Pair("array", mpi_args=("--window",)),
 )
 
 MODULES: tuple[str, ...] = tuple(dict.fromkeys(pair.module for pair in PAIRS))

@@ -93,7 +93,14 @@ def collect(
     messages = []
     for conn in conns:
         supervise(processes, also=[conn])
-        messages.append(conn.recv())
+        try:
+            messages.append(conn.recv())
+        except EOFError:
+            # Its writer closed without a message: the process is ending badly, and the
+            # end of its pipe can be seen a moment before its sentinel. Wait for the
+            # sentinel, so that the failure names the process rather than the pipe.
+            supervise(processes)
+            raise
     return messages
 
 

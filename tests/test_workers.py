@@ -53,3 +53,19 @@ def test_report_failures_is_one_line_and_status_1(capsys):
         _workers.start_and_supervise([process])
     assert exit_.value.code == 1
     assert capsys.readouterr().err == "prog: error: worker w exited with status 3\n"
+
+
+def close_and_fail(conn):
+    conn.close()
+    raise SystemExit(4)
+
+
+@pytest.mark.timeout(30)
+def test_collect_names_a_worker_that_closed_its_pipe_and_failed():
+    # The parent may see the pipe's end of file before the child's exit: it must still
+    # report the process (WorkerFailed), not the pipe (EOFError).
+    for _ in range(5):
+        read, write = mp.Pipe(duplex=False)
+        process = mp.Process(target=close_and_fail, args=(write,), name="closer")
+        with pytest.raises(_workers.WorkerFailed, match="closer exited with status 4"):
+            _workers.start_and_collect([process], [(read, write)])

@@ -1,0 +1,205 @@
+"""Square a numpy array on every rank: ``Scatterv`` the slices, square them, ``Gatherv`` them.
+
+    mpiexec -n 4 python -m message_passing.array [--items 10] [--window] [--trace]
+
+Rank 0 owns the input 0, 1, ..., N-1 (float64). ``Scatterv`` sends each rank its contiguous
+slice (slices differ in size by at most one, so the counts differ: the ``v`` collectives take
+a count and a displacement per rank; with more ranks than items some get nothing), every
+rank squares its slice in place, and ``Gatherv`` puts the slices back into rank 0's array.
+These are the upper-case, buffer calls: the bytes of the numpy arrays travel as they are,
+nothing is pickled. Rank 0 passes ``MPI.IN_PLACE`` for its own slice, which stays where it is.
+Still, every other slice is copied twice, there and back.
+
+``--window``: the zero-copy answer of message passing, on one node. Ranks that share a node
+can share memory: ``comm.Split_type(MPI.COMM_TYPE_SHARED)`` groups them, and
+``MPI.Win.Allocate_shared`` on that group gives one segment that each of them maps. Rank 0
+allocates the whole array (the others allocate 0 bytes) and writes the input; every rank
+finds it with ``Shared_query(0)`` and squares its slice right there, as the processes of
+``shared_memory.array`` do. Nothing is sent. Ranks on different nodes cannot map each other's
+memory, so ``--window`` refuses a job that spans several nodes (one line, exit status 2):
+there, leave it out.
+
+Hazards: every call above is collective, so every rank makes it, even one with nothing to
+square; a rank that fails in between leaves the others waiting in the next one, which is
+why an exception aborts the whole job (``_cli.abort_on_error``). In the window, loads and
+stores are not messages: nothing orders them across ranks but the window's synchronization
+(see ``_in_window``).
+
+The shared-state twin is ``shared_memory.array``; both print the same line.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import numpy as np
+from mpi4py import MPI
+
+from bench import contract, outputs
+from message_passing import _cli
+
+T = TypeVar("T")
+
+BLOCK = 1 << 20  # items written at a time when filling the input
+
+
+class SpansNodes(ValueError):
+    """``--window`` on ranks that are not all on one node: they cannot share one array."""
+
+
+def fill(array: np.ndarray) -> None:
+    """``array[i] = i``, a block at a time: ``np.arange(N)`` whole would be a second array."""
+    for start in range(0, len(array), BLOCK):
+        block = array[start:start + BLOCK]
+        block[:] = np.arange(start, start + len(block), dtype=np.float64)
+
+
+def node_of(comm: MPI.Intracomm) -> MPI.Intracomm:
+    """Collective: the ranks of ``comm`` that share memory with this one (its node), in order."""
+    return comm.Split_type(MPI.COMM_TYPE_SHARED, key=comm.Get_rank())
+
+
+def nodes(comm: MPI.Intracomm) -> int:
+    """Collective: how many nodes the ranks of ``comm`` are on."""
+    node = node_of(comm)
+    count = comm.allreduce(int(node.Get_rank() == 0))
+    node.Free()
+    return count
+
+
+def squared(
+    items: int, comm: MPI.Intracomm, use: Callable[[np.ndarray], T], *, window: bool = False,
+    trace: bool = False, fault: contract.Fault | None = None,
+) -> T | None:
+    """Collective: square 0..items-1 on the ranks of ``comm``; ``use(array)`` on rank 0.
+
+    ``use`` sees the squared array while its memory exists and must not keep it (under
+    ``--window`` the memory is freed when this returns). ``None`` on the other ranks.
+    """
+    part = contract.share(items, comm.Get_size(), comm.Get_rank())
+    if window:
+        result = _in_window(items, part, comm, use, trace, fault)
+    else:
+        result = _scatter_gather(items, part, comm, use, fault)
+    if trace:
+        # Gathered, not printed by each rank: stderr lines of several ranks interleave.
+        for who, done in comm.gather((_cli.who(comm), part)) or ():
+            outputs.slice_trace(who, done)
+    return result
+
+
+def _scatter_gather(
+    items: int, part: range, comm: MPI.Intracomm, use: Callable[[np.ndarray], T],
+    fault: contract.Fault | None,
+) -> T | None:
+    size = comm.Get_size()
+    parts = [contract.share(items, size, r) for r in range(size)]
+    counts, displacements = [len(p) for p in parts], [p.start for p in parts]
+    if comm.Get_rank() == 0:
+        data = np.arange(items, dtype=np.float64)
+        layout = [data, counts, displacements, MPI.DOUBLE]
+        comm.Scatterv(layout, MPI.IN_PLACE, root=0)
+        mine = data[part.start:part.stop]  # rank 0's slice never left: square it in place
+    else:
+        mine = np.empty(len(part), dtype=np.float64)
+        comm.Scatterv(None, mine, root=0)
+    contract.strike(fault, comm.Get_rank())
+    np.square(mine, out=mine)
+    if comm.Get_rank() != 0:
+        comm.Gatherv(mine, None, root=0)
+        return None
+    comm.Gatherv(MPI.IN_PLACE, layout, root=0)
+    return use(data)
+
+
+def _in_window(
+    items: int, part: range, comm: MPI.Intracomm, use: Callable[[np.ndarray], T],
+    trace: bool, fault: contract.Fault | None,
+) -> T | None:
+    rank = comm.Get_rank()
+    node = node_of(comm)
+    if node.Get_size() != comm.Get_size():
+        # Every rank gets here together: on several nodes, every node has fewer ranks than
+        # comm. Nobody is left waiting in a collective of the window.
+        count = comm.allreduce(int(node.Get_rank() == 0))
+        node.Free()
+        raise SpansNodes(f"--window needs every rank on one node; this job spans {count} nodes")
+    itemsize = np.dtype(np.float64).itemsize
+    # Node rank 0 is comm's rank 0 (node_of keeps comm's order): it holds the whole array,
+    # the others allocate nothing and map rank 0's part.
+    window = MPI.Win.Allocate_shared(items * itemsize if rank == 0 else 0, itemsize, comm=node)
+    memory, _ = window.Shared_query(0)
+    array = np.frombuffer(memory, dtype=np.float64, count=items)
+    if rank == 0:
+        fill(array)
+        if trace:
+            print(
+                f"window: {items * itemsize} bytes on {_cli.who(comm)}, "
+                f"mapped by {comm.Get_size()} rank{'s' * (comm.Get_size() > 1)}",
+                file=sys.stderr,
+            )
+    # The hazard: these are plain loads and stores, and nothing orders them between
+    # processes. Without a synchronization here a rank could square its slice before
+    # rank 0's input is in it (reading whatever the memory held), and below, rank 0 could
+    # sum the array before the others' squares are in it. A Barrier alone orders the
+    # ranks, not their memory: the MPI standard asks for window synchronization, which
+    # also makes the stores visible (a memory barrier: x86 keeps stores in order, ARM and
+    # POWER need not). Fence is the simplest such call: a collective over the window that
+    # completes every access made before it. (The other idiom: Lock_all once, then
+    # Win.Sync(); node.Barrier(); Win.Sync() at each step, Unlock_all at the end.)
+    window.Fence()
+    contract.strike(fault, rank)
+    mine = array[part.start:part.stop]
+    np.square(mine, out=mine)
+    window.Fence()  # every rank's squares are in, and visible to rank 0
+    result = use(array) if rank == 0 else None
+    # Not in a `finally`: Free is collective, and a rank that raised must not wait in it for
+    # the others; the abort ends the job instead. The views go first: once the window is
+    # freed their memory is gone, and numpy would not know.
+    array = mine = memory = None
+    window.Free()
+    node.Free()
+    return result
+
+
+def run(
+    items: int, comm: MPI.Intracomm = MPI.COMM_WORLD, *, window: bool = False,
+    trace: bool = False, fault: contract.Fault | None = None,
+) -> np.ndarray | None:
+    """Collective: the squares of 0..items-1 as float64 on rank 0, ``None`` on the other ranks.
+
+    A copy on rank 0: under ``--window`` the memory they were squared in is freed when this
+    returns (without it, the copy is not needed but keeps the two ways alike).
+    """
+    return squared(items, comm, np.copy, window=window, trace=trace, fault=fault)
+
+
+def summary(array: np.ndarray) -> str:
+    """The line to print: the size and the checksum, read where the squares are."""
+    return outputs.array_line(len(array), float(np.sum(array)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _cli.parser("message_passing.array", __doc__)
+    contract.add_items(parser, default=10)
+    parser.add_argument(
+        "--window", action="store_true",
+        help="square in place in an MPI-3 shared-memory window (all ranks on one node)",
+    )
+    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
+    if args.window and (count := nodes(MPI.COMM_WORLD)) > 1:
+        parser.error(f"--window needs every rank on one node; this job spans {count} nodes")
+    with _cli.abort_on_error():
+        line = squared(
+            args.items, MPI.COMM_WORLD, summary, window=args.window, trace=args.trace,
+            fault=args.fault,
+        )
+        if line is not None:
+            print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
