@@ -4,6 +4,9 @@
                                          square, then report.md and the plots
     python -m bench verify [PATTERN ...] [--workers 1 2 4]
     python -m bench latency [--reference] [--pin A B] [--sizes ...]
+    python -m bench square [--items ...] [--workers 1 2 4] [--cost-us US]
+    python -m bench startup [--runs 20]
+    python -m bench report FILE...
     python -m bench show FILE
     python -m bench compare OLD NEW
 """
@@ -14,7 +17,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bench import compare, contract, latency, report, results, square, verify
+from bench import compare, contract, latency, report, results, square, startup, verify
 from bench.patterns import MODULES
 
 
@@ -55,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=square.__doc__.splitlines()[0] if square.__doc__ else None,
     )
     square.add_arguments(work)
+    boot = commands.add_parser(
+        "startup", help="start-up of the pool programs against bare equivalents (1.3x target)",
+        description=startup.__doc__.splitlines()[0] if startup.__doc__ else None,
+    )
+    startup.add_arguments(boot)
     rep = commands.add_parser("report", help="report.md and PNG plots from results files")
     rep.add_argument("files", nargs="+", metavar="FILE")
     rep.add_argument("--output", metavar="DIR",
@@ -120,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return latency.main(args)
         if args.command == "square":
             return square.main(args)
+        if args.command == "startup":
+            return startup.main(args)
         if args.command == "report":
             return report.main(args.files, args.output)
         if args.command == "show":
@@ -128,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return compare.compare(args.old, args.new)
     except results.ResultsError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
-    except (latency.MeasurementFailed, square.MeasurementFailed) as error:
+    except (latency.MeasurementFailed, square.MeasurementFailed,
+            startup.MeasurementFailed) as error:
         print(f"{parser.prog}: measurement failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bench import latency, results, square, stats, tables
+from bench import latency, results, square, startup, stats, tables
 
 
 def show(path: str) -> int:
     doc = results.load(path)
-    reports = {"latency": latency.report, "square": square.report}
+    reports = {"latency": latency.report, "square": square.report, "startup": startup.report}
     if doc["kind"] in reports:
         print(reports[doc["kind"]](doc), end="")
         return 0

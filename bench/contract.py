@@ -12,10 +12,16 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
 
-T = TypeVar("T")
+# Every pattern imports this module, so it imports only what starting a pattern needs:
+# no numpy, no dataclasses (with inspect, ast and dis behind it) and no typing at run
+# time, which together cost about a third of a pattern's own import time (measured with
+# `python -X importtime`; tests/test_startup.py keeps numpy and mpi4py out).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 
 COST_VARIABLE = "MPVSMPI_COST_US"
@@ -174,16 +180,46 @@ class InjectedFault(RuntimeError):
     """The exception a worker raises on purpose under ``--fault raise:W``."""
 
 
-@dataclass(frozen=True)
 class Fault:
     """``--fault raise:W``: worker W raises at its first unit of work.
 
     Worker numbers are 0..W-1 on both sides: the rank under MPI, the index a
     pattern gives its processes under multiprocessing.
+
+    Immutable, compared and hashed by value, and picklable (it travels to pool
+    workers and ranks): what ``@dataclass(frozen=True)`` would give, written out
+    so that importing this module does not import ``dataclasses``.
     """
 
+    __slots__ = ("kind", "worker")
     kind: str
     worker: int
+
+    def __init__(self, kind: str, worker: int) -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "worker", worker)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: a Fault is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: a Fault is immutable")
+
+    def __reduce__(self) -> tuple[type[Fault], tuple[str, int]]:
+        # Rebuilt through __init__: the default protocol would restore the slots
+        # with setattr, which an immutable object refuses.
+        return Fault, (self.kind, self.worker)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.kind, self.worker) == (other.kind, other.worker)  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.worker))
+
+    def __repr__(self) -> str:
+        return f"Fault(kind={self.kind!r}, worker={self.worker!r})"
 
     def strike(self, worker: int, who: str | None = None) -> None:
         """Called by every worker before its first unit of work; fails in the chosen one.

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mpi4py import MPI
-from mpi4py.futures import MPICommExecutor
 
 from bench import contract
 from message_passing import _cli
@@ -71,6 +70,10 @@ def run(
 def _run_executor(
     items: int, comm: MPI.Intracomm, trace: bool, fault: contract.Fault | None
 ) -> list[int] | None:
+    # Imported here, not at the top: mpi4py.futures brings concurrent.futures, logging and
+    # threading, a tenth of this module's import time, which only --executor needs.
+    from mpi4py.futures import MPICommExecutor
+
     with MPICommExecutor(comm, root=0) as pool:
         # Only the root gets an executor; on the other ranks the `with` body is
         # skipped while they serve tasks, and __exit__ returns once root shuts down.
