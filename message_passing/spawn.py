@@ -16,9 +16,9 @@ intercommunicator ``Spawn`` returned: the parent broadcasts the settings with
 ``root=MPI.ROOT``, the children's reports come back with ``gather``, and both
 sides ``Disconnect``. Run the parent as one process: under ``mpiexec -n 1``, or
 alone; alone (an MPI "singleton"), MPICH spawns by starting ``mpiexec`` from
-``PATH`` behind the scenes, so the MPI's bin directory must be on ``PATH``
-(an activated virtualenv does it); without it we say so and exit 1, where MPICH
-itself would fail an assertion and hang.
+``PATH`` behind the scenes (Open MPI 5: its ``prte`` daemon), so the MPI's bin
+directory must be on ``PATH`` (an activated virtualenv does it); without it we
+say so and exit 1, where MPICH itself would fail an assertion and hang.
 
 Hazards: ``Spawn`` returns only when every child has called ``MPI_Init``; with
 MPICH a child that dies before that (a wrong path, an import error) leaves the
@@ -69,13 +69,21 @@ def run(
     return [line for line, _ in reports]
 
 
+def spawn_helper() -> str | None:
+    """The program a singleton starts, from PATH, to spawn: MPICH runs ``mpiexec``, Open MPI 5
+    its ``prte`` daemon (without it Open MPI fails the Spawn with MPI_ERR_UNKNOWN)."""
+    version = MPI.Get_library_version()
+    return "mpiexec" if "MPICH" in version else "prte" if "Open MPI" in version else None
+
+
 def spawn_problem() -> str | None:
     """Why spawning cannot work from here, when that is known before trying."""
     launched = any(name in os.environ for name in LAUNCHED_BY)
-    if launched or "MPICH" not in MPI.Get_library_version() or shutil.which("mpiexec"):
+    helper = spawn_helper()
+    if launched or helper is None or shutil.which(helper):
         return None
     return (
-        "a process not started by mpiexec spawns through an mpiexec found on PATH, and "
+        f"a process not started by mpiexec spawns through the {helper} found on PATH, and "
         "there is none: run under 'mpiexec -n 1', or put the MPI's bin directory on PATH"
     )
 

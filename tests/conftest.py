@@ -1,7 +1,11 @@
+import contextlib
+import os
 import sys
 from pathlib import Path
 
 import pytest
+
+from bench import launch
 
 # tests/support.py holds what the tests of every pattern share. Test files are imported
 # with --import-mode=importlib, which puts nothing on sys.path: this makes `import support`
@@ -17,3 +21,17 @@ def pytest_ignore_collect(collection_path, config):
     if collection_path.name == "in_rank" and not config.getoption("with_mpi"):
         return True
     return None
+
+
+def pytest_configure(config):
+    # The serial run initializes MPI in this process too (the in-process tests import
+    # mpi4py.MPI): under Open MPI as a singleton, which needs the environment bench.launch
+    # gives the programs it starts, and leaves its /dev/shm backing file behind unless it
+    # is put in a directory of its own, removed when the run ends. Under mpiexec (the
+    # in-rank suite) every rank already has its job's; under MPICH there is nothing to do.
+    if config.getoption("with_mpi"):
+        return
+    os.environ.update(launch.mpi_environment())
+    stack = contextlib.ExitStack()
+    os.environ.update(stack.enter_context(launch.backing_directory()))
+    config.add_cleanup(stack.close)

@@ -27,6 +27,10 @@ def test_labels_say_which_side_gets_a_flag():
 def test_verify_passes_and_prints_the_table():
     done = launch.run(launch.python("bench", "verify", "pool", "--workers", "2"), timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+    # The first line says which MPI the mpi4py side ran on.
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("MPI: ") and f"(mpiexec: {launch.mpiexec_path()})" in first
+    assert launch.flavour_of(first.split(" (mpiexec")[0]) == launch.mpi_flavour()
     assert "pool                      2  ok               ok      yes" in done.stdout
     assert done.stdout.rstrip().endswith("2 of 2 pairs agree")
 
