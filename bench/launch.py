@@ -199,7 +199,7 @@ def without_launcher_notice(stderr: str) -> str:
 
 def run(
     argv: Sequence[str], *, timeout: float = 60.0, env: Mapping[str, str] | None = None,
-    stdin: str | None = None,
+    stdin: str | None = None, cwd: str | os.PathLike[str] | None = None,
 ) -> Finished:
     """Run ``argv`` to completion, or kill it and everything it started after ``timeout`` s.
 
@@ -213,7 +213,7 @@ def run(
         process = subprocess.Popen(
             list(argv), stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-            env={**os.environ, **mpi_environment(), **backing, **(env or {})},
+            env={**os.environ, **mpi_environment(), **backing, **(env or {})}, cwd=cwd,
         )
         returncode: int | None
         try:
