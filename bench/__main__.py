@@ -78,15 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
 # The main job's measurements: short forms of `bench latency` and `bench square`.
 SHORT = {
     "latency": ["--sizes", "1", "1024", "65536", "1048576", "--repeat", "5", "--scale", "0.2"],
-    "square": ["--items", "100", "1000", "10000", "--array-items", "1e6", "1e7",
-               "--workers", "1", "2", "--crossover-costs", "0", "10", "100", "300",
-               "--crossover-items", "300", "--repeat", "2"],
+    "square": ["--items", "100", "10000", "--array-items", "1e6", "1e7",
+               "--workers", "1", "2", "--crossover-costs", "0", "10", "100",
+               "--crossover-items", "1000", "--repeat", "2"],
 }
 QUICK = {
     "latency": ["--sizes", "1", "65536", "--repeat", "3", "--scale", "0.05", "--modes",
                 "latency"],
-    "square": ["--items", "100", "1000", "--array-items", "1e6", "--workers", "2",
-               "--crossover-costs", "0", "300", "--crossover-items", "100", "--repeat", "1"],
+    "square": ["--items", "1000", "--array-items", "1e6", "--workers", "2",
+               "--crossover-costs", "100", "--crossover-items", "300", "--repeat", "1"],
 }
 
 

@@ -42,6 +42,7 @@ PAIRS: tuple[Pair, ...] = (  # in the catalog's order
     Pair("queue"),
     Pair("queue", shared_args=("--joinable",)),
     Pair("queue", shared_args=("--batch", "3"), mpi_args=("--batch", "3")),
+    Pair("queue", mpi_args=("--producer-works",)),
     Pair("pipe"),
     Pair("barrier"),
     Pair("barrier", shared_args=("--group", "3"), mpi_args=("--group", "3")),

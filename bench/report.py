@@ -2,7 +2,8 @@
 
 Plots (matplotlib, Agg backend: no display needed): latency and bandwidth
 against message size, one line per channel; time against N for each pattern,
-one line per way and worker count, the floor dashed; speed-up against workers;
+one line per way and worker count, the floor dashed, the naive array ways
+dotted; speed-up against workers;
 and the crossover chart, each way's time over the serial floor's against the
 per-item cost.
 """
@@ -84,7 +85,8 @@ def square_plots(doc: results.Document, folder: Path) -> list[Path]:
                     )
                     if mine:
                         ax.plot([b["items"] for b in mine], [_median(b) for b in mine],
-                                marker="o", markersize=3, label=f"{way.label} W={w}")
+                                ":" if way.naive else "-", marker="o", markersize=3,
+                                label=f"{way.label} W={w}")
             ax.set(xscale="log", yscale="log", xlabel="N", ylabel="seconds per run",
                    title=pattern)
             ax.grid(True, which="both", alpha=0.3)

@@ -9,6 +9,19 @@ same sitting: a serial list comprehension for the ints, a single-process
 in-place ``np.square`` on a warm array for the arrays (the memory-bandwidth
 floor). ``--cost-us`` gives every item that many microseconds of real
 computation; the crossover sweep raises it until 2 workers beat the serial floor.
+
+Each world at its best, and the naive way beside it. The array is measured in its
+steady state: the expert's ``Team`` of each side set up once (a shared segment and
+attached workers; ``Scatterv`` buffers with the data on rank 0; a shared window),
+then each run is only the squaring. The naive ways (``array mp naive``:
+``Pool.map`` over pickled chunks; ``array mpi naive``: lower-case ``scatter`` and
+``gather`` of numpy chunks) show what the expert's way buys; ``--no-naive`` leaves
+them out. ``queue mpi --producer-works`` is the MPI queue whose rank 0 works too, and
+``queue mp --batch=10`` the multiprocessing queue with ten items a message.
+The report ends with the targets of issue 6, as ratios measured in the same run:
+the fastest array way of each side within 1.5x of the floor at 10**8 items and 2
+workers; a speed-up of 1.8 over serial at 100 us per item with 2 workers, for pool
+and queue, both sides.
 """
 
 from __future__ import annotations
@@ -36,18 +49,33 @@ class Way:
 
     @property
     def label(self) -> str:
+        """``pool mpi --executor`` (a flag of the pattern), ``array mp naive`` (the harness's)."""
         side = {"multiprocessing": "mp", "mpi4py": "mpi"}.get(self.side, self.side)
+        if self.naive:
+            return f"{self.pattern} {side} naive"
         return f"{self.pattern} {side}" + (f" --{self.variant}" if self.variant else "")
+
+    @property
+    def naive(self) -> bool:
+        return self.variant == "naive"
 
 
 WAYS: tuple[Way, ...] = (
     Way("pool", "multiprocessing"), Way("pool", "mpi4py"), Way("pool", "mpi4py", "executor"),
-    Way("queue", "multiprocessing"), Way("queue", "mpi4py"),
+    Way("queue", "multiprocessing"), Way("queue", "multiprocessing", "batch=10"),
+    Way("queue", "mpi4py"), Way("queue", "mpi4py", "producer-works"),
     Way("pipe", "multiprocessing"), Way("pipe", "mpi4py"),
     Way("manager", "multiprocessing"), Way("manager", "mpi4py"), Way("manager", "mpi4py", "rma"),
-    Way("array", "multiprocessing"), Way("array", "mpi4py"), Way("array", "mpi4py", "window"),
+    Way("array", "multiprocessing", "naive"), Way("array", "multiprocessing"),
+    Way("array", "mpi4py", "naive"), Way("array", "mpi4py"), Way("array", "mpi4py", "window"),
 )
 FLOORS = {"ints": Way("ints", "serial"), "array": Way("array", "serial")}
+
+# The targets of issue 6, measured as ratios in one run.
+ARRAY_TARGET = {"items": 10**8, "workers": 2, "bound": 1.5}  # best way / floor, at most
+# serial / best way, at least; with fewer items than these, starting a Pool dominates.
+COST_TARGET = {"cost_us": 100.0, "workers": 2, "bound": 1.8, "items": 5000}
+COST_TARGET_PATTERNS = ("pool", "queue")
 
 
 def available(pattern: str) -> bool:
@@ -92,8 +120,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--crossover-costs", nargs="+", type=contract.duration,
                         default=[0, 1, 3, 10, 30, 100, 300], metavar="US",
                         help="per-item costs swept for the crossover (default 0 .. 300)")
-    parser.add_argument("--crossover-items", type=big_count, default=1000, metavar="N",
-                        help="items in the crossover sweep (default 1000)")
+    parser.add_argument("--crossover-items", type=big_count, default=5000, metavar="N",
+                        help="items in the crossover sweep (default 5000: enough that "
+                        "starting a Pool does not hide the speed-up at 100 us per item)")
+    parser.add_argument("--no-naive", dest="naive", action="store_false",
+                        help="leave out the naive array ways (Pool.map of pickled chunks, "
+                        "pickled scatter/gather)")
     parser.add_argument("--budget", type=contract.duration, default=3.0, metavar="S",
                         help="skip a run predicted to take longer than S seconds (default 3)")
     parser.add_argument("--repeat", type=contract.positive, default=3, metavar="R",
@@ -138,7 +170,8 @@ def measure(
         "group": "square", "phase": phase, "workload": workload(way.pattern),
         "pattern": way.pattern, "side": way.side, "variant": way.variant,
         "workers": workers, "items": items, "cost_us": cost_us, "unit": "seconds per run",
-        "first_result": raw["first_result"], "warmup": raw["warmup"], "values": raw["values"],
+        "first_result": raw["first_result"], "setup": raw["setup"], "warmup": raw["warmup"],
+        "values": raw["values"],
     }
 
 
@@ -154,7 +187,7 @@ def plan(args: argparse.Namespace) -> list[tuple[Way, int, int, float, str]]:
     for load in sorted(used):
         jobs += [(FLOORS[load], 1, n, args.cost_us, "scaling") for n in sizes[load]]
     for way in WAYS:
-        if way.pattern in patterns:
+        if way.pattern in patterns and (args.naive or not way.naive):
             for w in args.workers:
                 jobs += [(way, w, n, args.cost_us, "scaling") for n in sizes[workload(way.pattern)]]
     item_ways = [w for w in WAYS if w.pattern in patterns and w.pattern in ITEM_PATTERNS]
@@ -189,7 +222,7 @@ def run(args: argparse.Namespace) -> results.Document:
     settings = {
         k: getattr(args, k) for k in (
             "patterns", "workers", "items", "array_items", "max_bytes", "cost_us",
-            "crossover_costs", "crossover_items", "budget", "repeat", "warmup",
+            "crossover_costs", "crossover_items", "budget", "repeat", "warmup", "naive",
         )
     }
     return results.document("square", benchmarks, settings=settings, skipped=skipped)
@@ -264,8 +297,9 @@ def report(doc: results.Document) -> str:
         ]
     lines += _speedups(benches) + _startups(benches) + _crossover(doc)
     if doc.get("skipped"):
-        lines.append(f"{len(doc['skipped'])} runs skipped: predicted over the "
-                     f"{doc['settings']['budget']:g} s budget (see the JSON)")
+        lines += [f"{len(doc['skipped'])} runs skipped: predicted over the "
+                  f"{doc['settings']['budget']:g} s budget (see the JSON)", ""]
+    lines += _targets(doc)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -303,15 +337,21 @@ def _startups(benches: list[dict[str, Any]]) -> list[str]:
         for w in sorted({b["workers"] for b in mine}):
             b = min((b for b in mine if b["workers"] == w), key=lambda b: b["items"])
             first_run = (b["warmup"] or b["values"])[0]
+            # Only the arrays keep a set-up apart (absent from older documents).
+            setup = b.get("setup") if b["workload"] == "array" else None
             rows.append([label, str(w), f"{b['items']:.0e}".replace("e+0", "e"),
                          tables.seconds(b["first_result"]),
                          tables.seconds(max(b["first_result"] - first_run, 0.0)),
+                         "-" if setup is None else tables.seconds(setup),
                          tables.seconds(_median(b))])
+    if not rows:
+        return []
     return [
         "start-up: launch to first result, of which start-up (launch, imports, Pool or "
-        "mpiexec start), and the steady run, at the smallest N",
-        tables.render(["way", "W", "N", "first result", "start-up", "steady run"], rows,
-                      right=1),
+        "mpiexec start, set-up), of which the set-up kept for every run (arrays: data, "
+        "workers, window), and the steady run, at the smallest N",
+        tables.render(["way", "W", "N", "first result", "start-up", "set-up", "steady run"],
+                      rows, right=1),
         "",
     ]
 
@@ -350,6 +390,123 @@ def _crossover(doc: results.Document) -> list[str]:
         f"crossover: the smallest per-item cost at which 2 workers beat the serial list "
         f"comprehension ({items} items)",
         tables.render(["way", "2 workers win from", "swept"], rows, right=1), "",
+    ]
+
+
+def _status(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def _short(n: int) -> str:
+    return f"{n:.0e}".replace("e+0", "e")
+
+
+def array_targets(doc: results.Document) -> list[dict[str, Any]]:
+    """Target 1, per side: the fastest array way at 2 workers over the floor, at the largest
+    N that has both (the target's N, 10**8, when it was measured)."""
+    scaling = [b for b in doc["benchmarks"]
+               if b.get("group") == "square" and b["phase"] == "scaling"
+               and b["workload"] == "array"]
+    floors = {b["items"]: b for b in scaling if b["side"] == "serial"}
+    w = ARRAY_TARGET["workers"]
+    out = []
+    for side in ("multiprocessing", "mpi4py"):
+        mine = [b for b in scaling if b["side"] == side and b["workers"] == w
+                and not Way(b["pattern"], side, b["variant"]).naive and b["items"] in floors]
+        if not mine:
+            out.append({"side": side, "items": None})
+            continue
+        n = max(b["items"] for b in mine)
+        best = min((b for b in mine if b["items"] == n), key=_median)
+        ratio = _median(best) / _median(floors[n])
+        out.append({"side": side, "items": n, "way": _label(best), "ratio": ratio,
+                    "met": ratio <= ARRAY_TARGET["bound"]})
+    return out
+
+
+def cost_targets(doc: results.Document) -> list[dict[str, Any]]:
+    """Target 2, per pattern and side: the best speed-up over serial at 100 us per item and
+    2 workers, in the crossover sweep."""
+    found = [b for b in doc["benchmarks"]
+             if b.get("group") == "square" and b["phase"] == "crossover"
+             and b["cost_us"] == COST_TARGET["cost_us"]]
+    serial = [b for b in found if b["side"] == "serial"]
+    out = []
+    for pattern in COST_TARGET_PATTERNS:
+        for side in ("multiprocessing", "mpi4py"):
+            mine = [b for b in found if (b["pattern"], b["side"]) == (pattern, side)
+                    and b["workers"] == COST_TARGET["workers"]]
+            if not (mine and serial):
+                out.append({"pattern": pattern, "side": side, "items": None})
+                continue
+            best = min(mine, key=_median)
+            speedup = _median(serial[0]) / _median(best)
+            out.append({"pattern": pattern, "side": side, "items": best["items"],
+                        "way": _label(best), "speedup": speedup,
+                        "met": speedup >= COST_TARGET["bound"]})
+    return out
+
+
+def naive_gains(doc: results.Document) -> list[dict[str, Any]]:
+    """What the expert's way buys: naive time over the fastest expert way, per side, at 2
+    workers (else the most measured) and the largest N both reached."""
+    scaling = [b for b in doc["benchmarks"]
+               if b.get("group") == "square" and b["phase"] == "scaling"
+               and b["workload"] == "array" and b["side"] != "serial"]
+    out = []
+    for side in ("multiprocessing", "mpi4py"):
+        naive = {(b["workers"], b["items"]): b for b in scaling
+                 if b["side"] == side and b["variant"] == "naive"}
+        expert: dict[tuple[int, int], dict[str, Any]] = {}
+        for b in scaling:
+            key = (b["workers"], b["items"])
+            if b["side"] == side and b["variant"] != "naive" and (
+                key not in expert or _median(b) < _median(expert[key])
+            ):
+                expert[key] = b
+        common = sorted(set(naive) & set(expert),
+                        key=lambda k: (k[0] == ARRAY_TARGET["workers"], k[1]))
+        if not common:
+            continue
+        key = common[-1]
+        out.append({"side": side, "workers": key[0], "items": key[1],
+                    "way": _label(expert[key]), "gain": _median(naive[key]) / _median(expert[key])})
+    return out
+
+
+def _targets(doc: results.Document) -> list[str]:
+    """The targets of issue 6, each with its measured ratio, its bound, met or NOT met."""
+    side_name = {"multiprocessing": "mp", "mpi4py": "mpi"}
+    rows = []
+    aim, w = ARRAY_TARGET["items"], ARRAY_TARGET["workers"]
+    for t in array_targets(doc):
+        what = f"1. array, fastest {side_name[t['side']]} way / floor, W={w}"
+        if t["items"] is None:
+            rows.append([what, "not measured", f"<= {ARRAY_TARGET['bound']:g}x", "-"])
+            continue
+        where = f"N={_short(t['items'])}" + ("" if t["items"] == aim else
+                                             f" (target at N={_short(aim)})")
+        rows.append([f"{what}, {where}", f"{t['ratio']:.2f}x ({t['way']})",
+                     f"<= {ARRAY_TARGET['bound']:g}x", _status(t["met"])])
+    cost, w = COST_TARGET["cost_us"], COST_TARGET["workers"]
+    for t in cost_targets(doc):
+        what = (f"2. {t['pattern']} {side_name[t['side']]}, speed-up over serial, "
+                f"{cost:g} us/item, W={w}")
+        if t["items"] is None:
+            rows.append([what, "not measured", f">= {COST_TARGET['bound']:g}x", "-"])
+            continue
+        where = f"{t['items']} items" + ("" if t["items"] >= COST_TARGET["items"] else
+                                         f" (target at {COST_TARGET['items']})")
+        rows.append([f"{what}, {where}", f"{t['speedup']:.2f}x ({t['way']})",
+                     f">= {COST_TARGET['bound']:g}x", _status(t["met"])])
+    for t in naive_gains(doc):
+        rows.append([f"4. array {side_name[t['side']]}: naive / fastest expert, "
+                     f"W={t['workers']}, N={_short(t['items'])}",
+                     f"{t['gain']:.3g}x ({t['way']})", "shown", "-"])
+    return [
+        "targets (issue 6), as measured in this run: ratios of medians",
+        tables.render(["target", "measured", "bound", "status"], rows),
+        "",
     ]
 
 

@@ -23,7 +23,12 @@ Hazards: every call above is collective, so every rank makes it, even one with n
 square; a rank that fails in between leaves the others waiting in the next one, which is
 why an exception aborts the whole job (``_cli.abort_on_error``). In the window, loads and
 stores are not messages: nothing orders them across ranks but the window's synchronization
-(see ``_in_window``).
+(see ``Team._square_in_window``).
+
+The expert's way, and this module's: everything but the work is set up once (``Team``:
+rank 0's input, the other ranks' buffers, the window), and squaring is then one
+``square()``, as often as there is work (``python -m bench square`` times it against a
+single process's in-place ``np.square``). The program squares once.
 
 The shared-state twin is ``shared_memory.array``; both print the same line.
 """
@@ -69,6 +74,136 @@ def nodes(comm: MPI.Intracomm) -> int:
     return count
 
 
+class Team:
+    """Collective: the ranks of ``comm`` set up once to square 0..N-1 many times.
+
+        with Team(items, comm, window=False) as team:  # rank 0 holds the input
+            team.square()                              # collective: Scatterv, square, Gatherv
+            use(team.array)                            # on rank 0: the squares
+            team.refill()                              # on rank 0: 0..N-1 again
+
+    What is set up once: rank 0's array (filled with the input), every other rank's
+    buffer for its slice (written once, so the first receive does not meet fresh pages),
+    the counts and displacements; under ``window=True`` the shared window that every
+    rank of the node maps. ``square()`` is then only the work: ``Scatterv``, square,
+    ``Gatherv`` (every other slice copied there and back), or under ``window=True``
+    ``Fence``, square in place, ``Fence`` (nothing copied).
+
+    ``team.array`` is rank 0's array (``None`` elsewhere); under ``window=True`` it is the
+    window's memory, freed when the block ends: nothing may keep it past the block. The
+    block frees the window and its communicator only when it ends normally: ``Free`` is
+    collective, and a rank that raised must not wait in it for the others (the abort of
+    ``_cli.abort_on_error`` ends the job instead).
+    """
+
+    def __init__(
+        self, items: int, comm: MPI.Intracomm, *, window: bool = False,
+        fault: contract.Fault | None = None,
+    ) -> None:
+        self.items, self.comm, self.window, self.fault = items, comm, window, fault
+        size, self.rank = comm.Get_size(), comm.Get_rank()
+        self.parts = [contract.share(items, size, r) for r in range(size)]
+        self.part = self.parts[self.rank]
+        self.layout: list | None = None
+        self.array: np.ndarray | None = None
+        self.mine: np.ndarray | None = None
+        self._window: MPI.Win | None = None
+        self._node: MPI.Intracomm | None = None
+
+    def __enter__(self) -> Team:
+        if self.window:
+            self._in_window()
+        else:
+            self._buffers()
+        contract.strike(self.fault, self.rank)  # set up, before the first unit of work
+        return self
+
+    def _buffers(self) -> None:
+        if self.rank == 0:
+            self.array = np.empty(self.items, dtype=np.float64)
+            fill(self.array)
+            counts = [len(p) for p in self.parts]
+            displacements = [p.start for p in self.parts]
+            self.layout = [self.array, counts, displacements, MPI.DOUBLE]
+            # Rank 0's slice never leaves: it is squared where it is (MPI.IN_PLACE).
+            self.mine = self.array[self.part.start:self.part.stop]
+        else:
+            self.mine = np.zeros(len(self.part), dtype=np.float64)
+
+    def _in_window(self) -> None:
+        comm = self.comm
+        node = node_of(comm)
+        if node.Get_size() != comm.Get_size():
+            # Every rank gets here together: on several nodes, every node has fewer ranks
+            # than comm. Nobody is left waiting in a collective of the window.
+            count = comm.allreduce(int(node.Get_rank() == 0))
+            node.Free()
+            raise SpansNodes(
+                f"--window needs every rank on one node; this job spans {count} nodes"
+            )
+        itemsize = np.dtype(np.float64).itemsize
+        # Node rank 0 is comm's rank 0 (node_of keeps comm's order): it holds the whole
+        # array, the others allocate nothing and map rank 0's part.
+        self._node = node
+        self._window = MPI.Win.Allocate_shared(
+            self.items * itemsize if self.rank == 0 else 0, itemsize, comm=node
+        )
+        memory, _ = self._window.Shared_query(0)
+        shared = np.frombuffer(memory, dtype=np.float64, count=self.items)
+        self.mine = shared[self.part.start:self.part.stop]
+        if self.rank == 0:
+            self.array = shared
+            fill(shared)
+
+    def square(self) -> None:
+        """Collective: every rank squares its slice; the squares end up in rank 0's array."""
+        assert self.mine is not None
+        if self._window is not None:
+            self._square_in_window()
+            return
+        comm = self.comm
+        if self.rank == 0:
+            comm.Scatterv(self.layout, MPI.IN_PLACE, root=0)
+            np.square(self.mine, out=self.mine)
+            comm.Gatherv(MPI.IN_PLACE, self.layout, root=0)
+        else:
+            comm.Scatterv(None, self.mine, root=0)
+            np.square(self.mine, out=self.mine)
+            comm.Gatherv(self.mine, None, root=0)
+
+    def _square_in_window(self) -> None:
+        assert self._window is not None and self.mine is not None
+        # The hazard: these are plain loads and stores, and nothing orders them between
+        # processes. Without a synchronization here a rank could square its slice before
+        # rank 0's input is in it (reading whatever the memory held), and after, rank 0
+        # could read the array before the others' squares are in it. A Barrier alone
+        # orders the ranks, not their memory: the MPI standard asks for window
+        # synchronization, which also makes the stores visible (a memory barrier: x86
+        # keeps stores in order, ARM and POWER need not). Fence is the simplest such call:
+        # a collective over the window that completes every access made before it. (The
+        # other idiom: Lock_all once, then Win.Sync(); node.Barrier(); Win.Sync() at each
+        # step, Unlock_all at the end.)
+        self._window.Fence()
+        np.square(self.mine, out=self.mine)
+        self._window.Fence()  # every rank's squares are in, and visible to rank 0
+
+    def refill(self) -> None:
+        """On rank 0: the input 0..N-1 again, for the next ``square()`` (which orders it)."""
+        if self.array is not None:
+            fill(self.array)
+
+    def __exit__(self, kind: object, error: object, tb: object) -> None:
+        # The views go first: once the window is freed their memory is gone, and numpy
+        # would not know.
+        self.array = self.mine = self.layout = None
+        if kind is not None:
+            return  # not collective after an error: the abort ends the job (see above)
+        if self._window is not None:
+            self._window.Free()
+        if self._node is not None:
+            self._node.Free()
+
+
 def squared(
     items: int, comm: MPI.Intracomm, use: Callable[[np.ndarray], T], *, window: bool = False,
     trace: bool = False, fault: contract.Fault | None = None,
@@ -78,89 +213,22 @@ def squared(
     ``use`` sees the squared array while its memory exists and must not keep it (under
     ``--window`` the memory is freed when this returns). ``None`` on the other ranks.
     """
-    part = contract.share(items, comm.Get_size(), comm.Get_rank())
-    if window:
-        result = _in_window(items, part, comm, use, trace, fault)
-    else:
-        result = _scatter_gather(items, part, comm, use, fault)
-    if trace:
-        # Gathered, not printed by each rank: stderr lines of several ranks interleave.
-        for who, done in comm.gather((_cli.who(comm), part)) or ():
-            outputs.slice_trace(who, done)
-    return result
-
-
-def _scatter_gather(
-    items: int, part: range, comm: MPI.Intracomm, use: Callable[[np.ndarray], T],
-    fault: contract.Fault | None,
-) -> T | None:
-    size = comm.Get_size()
-    parts = [contract.share(items, size, r) for r in range(size)]
-    counts, displacements = [len(p) for p in parts], [p.start for p in parts]
-    if comm.Get_rank() == 0:
-        data = np.arange(items, dtype=np.float64)
-        layout = [data, counts, displacements, MPI.DOUBLE]
-        comm.Scatterv(layout, MPI.IN_PLACE, root=0)
-        mine = data[part.start:part.stop]  # rank 0's slice never left: square it in place
-    else:
-        mine = np.empty(len(part), dtype=np.float64)
-        comm.Scatterv(None, mine, root=0)
-    contract.strike(fault, comm.Get_rank())
-    np.square(mine, out=mine)
-    if comm.Get_rank() != 0:
-        comm.Gatherv(mine, None, root=0)
-        return None
-    comm.Gatherv(MPI.IN_PLACE, layout, root=0)
-    return use(data)
-
-
-def _in_window(
-    items: int, part: range, comm: MPI.Intracomm, use: Callable[[np.ndarray], T],
-    trace: bool, fault: contract.Fault | None,
-) -> T | None:
-    rank = comm.Get_rank()
-    node = node_of(comm)
-    if node.Get_size() != comm.Get_size():
-        # Every rank gets here together: on several nodes, every node has fewer ranks than
-        # comm. Nobody is left waiting in a collective of the window.
-        count = comm.allreduce(int(node.Get_rank() == 0))
-        node.Free()
-        raise SpansNodes(f"--window needs every rank on one node; this job spans {count} nodes")
-    itemsize = np.dtype(np.float64).itemsize
-    # Node rank 0 is comm's rank 0 (node_of keeps comm's order): it holds the whole array,
-    # the others allocate nothing and map rank 0's part.
-    window = MPI.Win.Allocate_shared(items * itemsize if rank == 0 else 0, itemsize, comm=node)
-    memory, _ = window.Shared_query(0)
-    array = np.frombuffer(memory, dtype=np.float64, count=items)
-    if rank == 0:
-        fill(array)
-        if trace:
+    result = None
+    with Team(items, comm, window=window, fault=fault) as team:
+        if trace and window and team.rank == 0:
+            itemsize = np.dtype(np.float64).itemsize
             print(
                 f"window: {items * itemsize} bytes on {_cli.who(comm)}, "
                 f"mapped by {comm.Get_size()} rank{'s' * (comm.Get_size() > 1)}",
                 file=sys.stderr,
             )
-    # The hazard: these are plain loads and stores, and nothing orders them between
-    # processes. Without a synchronization here a rank could square its slice before
-    # rank 0's input is in it (reading whatever the memory held), and below, rank 0 could
-    # sum the array before the others' squares are in it. A Barrier alone orders the
-    # ranks, not their memory: the MPI standard asks for window synchronization, which
-    # also makes the stores visible (a memory barrier: x86 keeps stores in order, ARM and
-    # POWER need not). Fence is the simplest such call: a collective over the window that
-    # completes every access made before it. (The other idiom: Lock_all once, then
-    # Win.Sync(); node.Barrier(); Win.Sync() at each step, Unlock_all at the end.)
-    window.Fence()
-    contract.strike(fault, rank)
-    mine = array[part.start:part.stop]
-    np.square(mine, out=mine)
-    window.Fence()  # every rank's squares are in, and visible to rank 0
-    result = use(array) if rank == 0 else None
-    # Not in a `finally`: Free is collective, and a rank that raised must not wait in it for
-    # the others; the abort ends the job instead. The views go first: once the window is
-    # freed their memory is gone, and numpy would not know.
-    array = mine = memory = None
-    window.Free()
-    node.Free()
+        team.square()
+        if team.array is not None:
+            result = use(team.array)
+    if trace:
+        # Gathered, not printed by each rank: stderr lines of several ranks interleave.
+        for who, done in comm.gather((_cli.who(comm), team.part)) or ():
+            outputs.slice_trace(who, done)
     return result
 
 

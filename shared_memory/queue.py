@@ -15,9 +15,12 @@ has squared what it took, and the producer's ``join()`` returns only when every 
 put has been marked done (squared, not just taken) before it sends the sentinels.
 
 One item a message is the textbook version (about a second for 10**5 items and four
-consumers on two cores); ``--batch B`` sends B items a message, B times fewer. The
-consumers are workers 0..W-1 for ``--fault raise:W``, which strikes once consumer W
-has taken its first block: the block is lost, and the run must fail, not miscount.
+consumers on two cores); ``--batch B`` sends B items a message, B times fewer. With real
+work of 100 us an item, two consumers square 5000 items about 1.7 times as fast as one
+process one item a message (each ``get()`` costs some 10 us), 1.88 times with
+``--batch 10`` (``python -m bench square``). The consumers are workers 0..W-1 for
+``--fault raise:W``, which strikes once consumer W has taken its first block: the block
+is lost, and the run must fail, not miscount.
 
 Hazards. ``Queue.put`` hands the object to a feeder thread that writes it to a pipe,
 and a process does not exit before its feeder has written everything: joining a

@@ -1,7 +1,12 @@
 """The array pattern: shared_memory.array in-process, and both sides as whole programs."""
 
+import multiprocessing as mp
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +109,96 @@ def test_fill_writes_the_input_across_blocks(monkeypatch):
     values = np.full(10, -1.0)
     array.fill(values)
     assert np.array_equal(values, np.arange(10, dtype=np.float64))
+
+
+# --- the team: set up once, square many times ---------------------------------------------
+
+
+@pytest.mark.usefixtures("no_leftover_segment")
+@pytest.mark.parametrize("method", START_METHODS)
+def test_a_team_squares_again_and_again_with_the_same_workers(method):
+    with array.Team(1001, 3, start_method=method) as team:
+        pids = [process.pid for process in team.processes]
+        assert np.array_equal(team.array, np.arange(1001, dtype=np.float64))  # the input
+        for _ in range(3):
+            team.square()
+            assert np.array_equal(team.array, squares(1001))
+            team.refill()
+            assert np.array_equal(team.array, np.arange(1001, dtype=np.float64))
+        assert [process.pid for process in team.processes] == pids
+        assert all(process.is_alive() for process in team.processes)
+    assert team.array is None
+    assert not mp.active_children()
+    assert [process.exitcode for process in team.processes] == [0, 0, 0]  # STOP: ended well
+
+
+@pytest.mark.usefixtures("no_leftover_segment")
+@pytest.mark.parametrize(("items", "workers"), [(0, 2), (1, 3), (10**6, 2)])
+def test_a_team_of_any_size(items, workers):
+    with array.Team(items, workers) as team:
+        team.square()
+        assert np.array_equal(team.array, squares(items))
+
+
+@pytest.mark.usefixtures("no_leftover_segment")
+def test_a_fault_fails_the_team_set_up_and_leaves_nothing():
+    with pytest.raises(_workers.WorkerFailed, match="square-2 exited with status 1"):
+        with array.Team(10, 3, fault=contract.Fault("raise", 2)):
+            pytest.fail("the team must not stand")
+    assert not mp.active_children()
+
+
+@pytest.mark.usefixtures("no_leftover_segment")
+def test_a_worker_killed_between_squares_is_reported_not_waited_for():
+    with pytest.raises(_workers.WorkerFailed, match="square-1 was killed by signal 9"):
+        with array.Team(100, 3) as team:
+            team.square()
+            os.kill(team.processes[1].pid, signal.SIGKILL)
+            team.processes[1].join()
+            team.square()
+    assert not mp.active_children()
+
+
+@pytest.mark.usefixtures("no_leftover_segment")
+def test_an_error_in_the_block_stops_the_workers():
+    with pytest.raises(ZeroDivisionError):
+        with array.Team(10, 2) as team:
+            team.square()
+            1 / 0  # noqa: B018
+    assert not mp.active_children()
+
+
+@pytest.mark.timeout(30)
+def test_workers_do_not_outlive_a_parent_killed_outright():
+    # SIGKILL: no STOP, no finally. Each worker watches its parent's sentinel as well as
+    # its pipe, and ends; only the segment is left, for the resource tracker to remove.
+    code = (
+        "import os, signal\n"
+        "from shared_memory import array\n"
+        "with array.Team(100, 3) as team:\n"
+        "    team.square()\n"
+        "    print(*(p.pid for p in team.processes), flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=20)
+    pids = [int(pid) for pid in done.stdout.split()]
+    assert len(pids) == 3, done.stderr
+    for pid in pids:
+        for _ in range(200):
+            if _gone(pid):
+                break
+            time.sleep(0.05)
+        assert _gone(pid), f"worker {pid} outlived its parent"
+
+
+def _gone(pid):
+    """Ended: no such process, or a zombie waiting for init to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
 
 
 # --- what both sides print ---------------------------------------------------------------

@@ -91,6 +91,46 @@ def test_same_stdout_both_ways(workers, shared_args, mpi_args):
     support.same_stdout_both_ways("queue", workers, line(10), shared=shared_args, mpi=mpi_args)
 
 
+@pytest.mark.parametrize("workers", [1, 2, 3, 4, 7])
+def test_producer_works_same_stdout_as_multiprocessing(workers):
+    # W consumers both ways: W processes beside the producer; W ranks, rank 0 among them.
+    support.same_stdout_both_ways("queue", workers, line(10), mpi=("--producer-works",))
+
+
+@pytest.mark.parametrize("items", [0, 1, 2])
+def test_producer_works_with_fewer_items_than_ranks(items):
+    done = support.run_mpi("queue", 4, "--items", str(items), "--producer-works")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == line(items)
+
+
+@pytest.mark.timeout(90)
+def test_producer_works_two_ranks_both_consume():
+    # The point of the variant: at -n 2 the textbook queue has one consumer, here two.
+    # With a cost per item rank 1 asks long before rank 0 is through.
+    done = launch.run(
+        launch.mpiexec(2, *launch.python(
+            "message_passing.queue", "--items", "2000", "--producer-works", "--trace")),
+        env={contract.COST_VARIABLE: "50"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == line(2000)
+    counts = took(done.stderr)
+    assert len(counts) == 2 and sum(counts) == 2000 and min(counts) > 0, done.stderr
+
+
+@pytest.mark.timeout(90)
+def test_producer_works_a_hundred_thousand_items():
+    done = launch.run(
+        launch.mpiexec(4, *launch.python(
+            "message_passing.queue", "--items", str(BIG), "--producer-works", "--trace")),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == line(BIG)
+    counts = took(done.stderr)
+    assert len(counts) == 4 and sum(counts) == BIG, done.stderr
+
+
 @pytest.mark.parametrize("items", [0, 1, 2])
 def test_fewer_items_than_consumers(items):
     args = ("--items", str(items))
@@ -123,7 +163,7 @@ def test_a_hundred_thousand_items_to_four_consumers_both_ways():
 @pytest.mark.parametrize(
     "args",
     [["--items", "-1"], ["--workers", "0"], ["--batch", "0"], ["--items", "x"], ["--bogus"],
-     ["--fault", "raise:4"], ["--fault", "hang:1"]],
+     ["--fault", "raise:4"], ["--fault", "hang:1"], ["--producer-works"]],
 )
 def test_bad_arguments_one_line_exit_2(args):
     done = launch.run(launch.python("shared_memory.queue", *args))
@@ -148,11 +188,12 @@ def test_fault_ends_the_multiprocessing_run_promptly(worker, args):
     support.assert_worker_failed(done, worker, "shared_memory.queue", process=f"consumer-{worker}")
 
 
+@pytest.mark.parametrize("variant", [(), ("--producer-works",)], ids=["textbook", "works"])
 @pytest.mark.parametrize(("ranks", "worker"), [(3, 0), (3, 2), (1, 0)])
-def test_fault_aborts_the_mpi_job_promptly(ranks, worker):
+def test_fault_aborts_the_mpi_job_promptly(ranks, worker, variant):
     # Rank 0 is the producer when it has company: consumers wait on it in a receive.
     support.assert_job_aborted(
         support.run_mpi("queue", ranks, "--items", "1000", "--fault", f"raise:{worker}",
-                        timeout=30),
+                        *variant, timeout=30),
         worker,
     )

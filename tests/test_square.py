@@ -1,13 +1,17 @@
 """python -m bench square and report: small runs, checked results, ratios, plots."""
 
+import argparse
+import copy
 import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from bench import launch, results, square
+from bench import contract, launch, results, square, square_run
 
-PATTERNS = ["pool", "queue", "pipe", "manager"]
+PATTERNS = ["pool", "queue", "pipe", "manager", "array"]
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +20,8 @@ def small_run(tmp_path_factory):
     done = launch.run(
         launch.python(
             "bench", "square", "--patterns", *PATTERNS, "--items", "50", "200",
-            "--workers", "1", "2", "--crossover-costs", "0", "200", "--crossover-items", "40",
+            "--array-items", "1000", "2e4",
+            "--workers", "1", "2", "--crossover-costs", "0", "100", "--crossover-items", "40",
             "--repeat", "1", "--warmup", "0", "--quiet", "--output-dir", str(folder),
         ),
         timeout=280,
@@ -31,13 +36,16 @@ def test_every_way_measured_and_checked(small_run):
     done, path = small_run
     doc = results.load(path)
     ways = {square.Way(b["pattern"], b["side"], b["variant"]) for b in doc["benchmarks"]}
-    expected = {w for w in square.WAYS if w.pattern in PATTERNS} | {square.FLOORS["ints"]}
+    expected = {w for w in square.WAYS if w.pattern in PATTERNS} | set(square.FLOORS.values())
     assert ways == expected
     for bench in doc["benchmarks"]:
         assert bench["values"] and all(v > 0 for v in bench["values"])
-        assert bench["first_result"] >= bench["values"][0]
+        assert bench["first_result"] >= bench["values"][0] + bench["setup"]
     # A measurement whose result was wrong exits non-zero: nothing unchecked lands here.
-    assert doc["settings"]["crossover_costs"] == [0.0, 200.0]
+    assert doc["settings"]["crossover_costs"] == [0.0, 100.0]
+    # The crossover has the MPI queue whose rank 0 works too, at 2 workers.
+    assert any(b["phase"] == "crossover" and b["variant"] == "producer-works"
+               for b in doc["benchmarks"])
 
 
 @pytest.mark.timeout(300)
@@ -45,13 +53,174 @@ def test_report_has_ratios_speedups_startup_and_crossover(small_run):
     done, _ = small_run
     out = done.stdout
     assert "(ratio to the ints serial floor)" in out
-    assert "pool mp              1" in out and "x)" in out
+    assert re.search(r"^pool mp +1 ", out, re.MULTILINE) and "x)" in out
     assert "speed-up against 1 worker" in out and "W=2" in out
     assert "start-up: launch to first result" in out
     assert "crossover: the smallest per-item cost" in out
     for way in square.WAYS:
         if way.pattern in PATTERNS:
             assert way.label in out
+    assert "array mp naive" in out and "array mpi naive" in out
+
+
+@pytest.mark.timeout(300)
+def test_report_ends_with_the_targets(small_run):
+    done, _ = small_run
+    out = done.stdout
+    section = out[out.index("targets (issue 6)"):]
+    rows = section.splitlines()[3:]
+    assert rows[0].startswith("1. array, fastest mp way / floor, W=2, N=2e4 (target at N=1e8)")
+    assert rows[1].startswith("1. array, fastest mpi way / floor, W=2, N=2e4")
+    for row, what in zip(rows[2:6], ["pool mp", "pool mpi", "queue mp", "queue mpi"],
+                         strict=True):
+        assert row.startswith(f"2. {what}, speed-up over serial, 100 us/item, W=2, 40 items "
+                              "(target at 5000)")
+        assert row.rstrip().endswith((" met", " NOT met"))
+        assert " >= 1.8x " in row
+    assert rows[6].startswith("4. array mp: naive / fastest expert, W=2, N=2e4")
+    assert rows[7].startswith("4. array mpi: naive / fastest expert, W=2, N=2e4")
+    assert "written: " in section  # the last section
+
+
+def _without(doc, keep):
+    thinned = copy.deepcopy(doc)
+    thinned["benchmarks"] = [b for b in doc["benchmarks"] if keep(b)]
+    return thinned
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    "keep",
+    [
+        lambda b: b["phase"] == "scaling",  # no crossover
+        lambda b: b["workload"] == "ints",  # no array
+        lambda b: b["workers"] == 2,  # --quick: no W=1, no floors
+        lambda b: b["side"] == "serial",  # floors only
+        lambda b: False,  # nothing at all
+    ],
+    ids=["no-crossover", "no-array", "only-w2", "floors-only", "empty"],
+)
+def test_report_copes_with_absent_measurements(small_run, keep):
+    _, path = small_run
+    text = square.report(_without(results.load(path), keep))
+    assert text.rstrip().splitlines()[-1].endswith(("met", "-", "shown    -"))
+    assert "targets (issue 6)" in text
+
+
+@pytest.mark.timeout(300)
+def test_targets_say_not_measured_when_absent(small_run):
+    _, path = small_run
+    text = square.report(_without(results.load(path), lambda b: b["phase"] == "scaling"))
+    assert re.search(r"^2\. pool mp, speed-up over serial, 100 us/item, W=2 +not measured ",
+                     text, re.MULTILINE)
+    text = square.report(_without(results.load(path), lambda b: b["variant"] != "window"
+                                   and not (b["side"] == "mpi4py" and b["pattern"] == "array")))
+    assert re.search(r"^1\. array, fastest mpi way / floor, W=2 +not measured ", text,
+                     re.MULTILINE)
+
+
+def test_targets_judge_against_their_bounds():
+    def bench(phase, workload, pattern, side, variant, workers, items, cost, seconds):
+        return {"group": "square", "phase": phase, "workload": workload, "pattern": pattern,
+                "side": side, "variant": variant, "workers": workers, "items": items,
+                "cost_us": cost, "values": [seconds]}
+
+    doc = {"benchmarks": [
+        bench("scaling", "array", "array", "serial", "", 1, 10**8, 0, 0.050),
+        bench("scaling", "array", "array", "multiprocessing", "", 2, 10**8, 0, 0.070),
+        bench("scaling", "array", "array", "multiprocessing", "naive", 2, 10**8, 0, 7.0),
+        bench("scaling", "array", "array", "mpi4py", "", 2, 10**8, 0, 0.200),
+        bench("scaling", "array", "array", "mpi4py", "window", 2, 10**8, 0, 0.080),
+        bench("crossover", "ints", "ints", "serial", "", 1, 3000, 100.0, 0.300),
+        bench("crossover", "ints", "pool", "multiprocessing", "", 2, 3000, 100.0, 0.160),
+        bench("crossover", "ints", "queue", "mpi4py", "", 2, 3000, 100.0, 0.300),
+        bench("crossover", "ints", "queue", "mpi4py", "producer-works", 2, 3000, 100.0, 0.170),
+    ]}
+    arrays = {t["side"]: t for t in square.array_targets(doc)}
+    assert arrays["multiprocessing"]["ratio"] == pytest.approx(1.4)
+    assert arrays["multiprocessing"]["met"]  # the naive way is never the "fastest"
+    assert arrays["mpi4py"]["way"] == "array mpi --window"
+    assert not arrays["mpi4py"]["met"]  # 1.6x
+    costs = {(t["pattern"], t["side"]): t for t in square.cost_targets(doc)}
+    assert costs[("pool", "multiprocessing")]["speedup"] == pytest.approx(1.875)
+    assert costs[("pool", "multiprocessing")]["met"]
+    assert costs[("queue", "mpi4py")]["way"] == "queue mpi --producer-works"
+    assert not costs[("queue", "mpi4py")]["met"]  # 1.76x
+    assert costs[("pool", "mpi4py")]["items"] is None  # not measured
+    [gain] = square.naive_gains(doc)
+    assert gain["gain"] == pytest.approx(100.0)
+
+
+def test_no_naive_leaves_the_naive_ways_out():
+    parser = argparse.ArgumentParser()
+    square.add_arguments(parser)
+    every = square.plan(parser.parse_args(["--patterns", "array", "--workers", "2"]))
+    assert {way.label for way, *_ in every} >= {"array mp naive", "array mpi naive"}
+    expert = square.plan(parser.parse_args(["--patterns", "array", "--workers", "2",
+                                            "--no-naive"]))
+    assert not any(way.naive for way, *_ in expert)
+    assert len(every) - len(expert) == 2 * 3  # two naive ways, three sizes
+
+
+def test_the_crossover_has_enough_items_by_default():
+    parser = argparse.ArgumentParser()
+    square.add_arguments(parser)
+    jobs = square.plan(parser.parse_args(["--patterns", "queue"]))
+    at_100 = [(way.label, items) for way, w, items, cost, phase in jobs
+              if phase == "crossover" and cost == 100]
+    assert ("queue mpi --producer-works", 5000) in at_100
+    assert ("queue mp --batch=10", 5000) in at_100
+    assert ("ints serial", 5000) in at_100
+
+
+# --- one measurement: bench.square_run --------------------------------------------------------
+
+
+def test_array_check_looks_at_every_block(monkeypatch):
+    monkeypatch.setattr(square_run, "BLOCK", 4)
+    right = np.square(np.arange(10, dtype=np.float64))
+    assert square_run.array_is_squared(right, 10)
+    for wrong in (right[:9], right.astype(np.float32), list(right)):
+        assert not square_run.array_is_squared(wrong, 10)
+    right[9] = 0.0  # in the last block
+    assert not square_run.array_is_squared(right, 10)
+
+
+@pytest.mark.parametrize(
+    ("side", "variant"),
+    [("serial", ""), ("multiprocessing", ""), ("multiprocessing", "naive"), ("mpi4py", ""),
+     ("mpi4py", "window"), ("mpi4py", "naive")],
+)
+def test_every_array_way_runs_repeatedly_and_checks(side, variant):
+    program = launch.python(
+        "bench.square_run", side, "array", "--workers", "2", "--items", "100001",
+        "--repeat", "3", "--warmup", "1", *(["--variant", variant] if variant else []),
+    )
+    done = launch.run(launch.mpiexec(2, *program) if side == "mpi4py" else program,
+                      timeout=120)
+    assert done.returncode == 0, done.stderr
+    raw = json.loads(done.stdout)
+    assert len(raw["values"]) == 3 and len(raw["warmup"]) == 1
+    assert raw["setup"] > 0 and raw["first_result"] > raw["setup"]
+
+
+def test_a_wrong_array_is_an_error_not_a_data_point(monkeypatch, capsys):
+    monkeypatch.setattr(square_run, "array_is_squared", lambda result, items: False)
+    with pytest.raises(SystemExit, match="gave a wrong result for 1000 items"):
+        square_run.main(["multiprocessing", "array", "--workers", "2", "--items", "1000"])
+    assert capsys.readouterr().out == ""
+
+
+def test_naive_is_for_the_array_only():
+    done = launch.run(launch.python("bench.square_run", "multiprocessing", "pool",
+                                    "--variant", "naive"), timeout=60)
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_the_producer_works_variant_reaches_run():
+    assert square_run.VARIANTS["producer-works"] == {"producer_works": True}
+    assert contract.COST_VARIABLE == "MPVSMPI_COST_US"
 
 
 @pytest.mark.timeout(300)

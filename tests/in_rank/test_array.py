@@ -115,3 +115,31 @@ def test_main_refuses_window_across_nodes_in_one_line(capsys):
 def test_rank_0_fills_the_window_a_block_at_a_time(monkeypatch):
     monkeypatch.setattr(array, "BLOCK", 4)
     assert_result(array.run(11, COMM, window=True), 11)
+
+
+@pytest.mark.mpi(min_size=2)
+@pytest.mark.parametrize("window", WINDOW, ids=WINDOW_IDS)
+@pytest.mark.parametrize("items", [0, 1, 1001])
+def test_a_team_squares_again_and_again(window, items):
+    with array.Team(items, COMM, window=window) as team:
+        for _ in range(3):
+            team.square()
+            if COMM.Get_rank() == 0:
+                assert np.array_equal(team.array, squares(items))
+            else:
+                assert team.array is None
+            team.refill()
+            if COMM.Get_rank() == 0:
+                assert np.array_equal(team.array, np.arange(items, dtype=np.float64))
+    assert team.array is None
+
+
+@pytest.mark.mpi(min_size=2)
+@pytest.mark.parametrize("window", WINDOW, ids=WINDOW_IDS)
+def test_teams_on_sub_communicators(window):
+    with support.halves(COMM) as half, array.Team(11, half, window=window) as team:
+        team.square()
+        team.refill()
+        team.square()
+        assert_result(None if team.array is None else team.array.copy(), 11, half)
+

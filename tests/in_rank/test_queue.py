@@ -4,19 +4,20 @@ import pytest
 import support
 from mpi4py import MPI
 
+from bench import contract
 from message_passing import queue
 
 COMM = MPI.COMM_WORLD
 
 
-def check_on_rank_0(consumed, items, comm=COMM):
+def check_on_rank_0(consumed, items, comm=COMM, producer_works=False):
     """Nothing lost, nothing twice, and only consumers took anything; ``None`` off rank 0."""
     if comm.Get_rank() != 0:
         assert consumed is None
         return
     assert len(consumed.taken) == comm.Get_size()
     support.assert_each_item_once(consumed, items)
-    if comm.Get_size() > 1:
+    if comm.Get_size() > 1 and not producer_works:
         assert consumed.taken[0] == []  # rank 0 only hands out work when it has company
 
 
@@ -64,6 +65,62 @@ def test_trace_is_written_by_rank_0_only(capsys):
         rows = err.splitlines()
         assert [row.split(" on ")[0] for row in rows] == [
             f"rank {r}" for r in range(1, COMM.Get_size())
+        ]
+        assert sum(int(row.split(" took ")[1].split()[0]) for row in rows) == 20
+    else:
+        assert err == ""
+
+
+# --producer-works: rank 0 squares blocks too, answering requests between them.
+
+
+@pytest.mark.mpi(min_size=2)
+@pytest.mark.parametrize("batch", [1, 4])
+@pytest.mark.parametrize("items", [0, 1, COMM.Get_size() - 1, 100, 10_000])
+def test_producer_works_every_item_consumed_once(items, batch):
+    consumed = queue.run(items, batch=batch, producer_works=True)
+    check_on_rank_0(consumed, items, producer_works=True)
+    if consumed is not None and items >= 2 * batch * COMM.Get_size():
+        # Before its first block rank 0 answers at most two requests a consumer (one, and
+        # the one asked ahead), so some work is always left for it.
+        assert consumed.taken[0]
+
+
+@pytest.mark.mpi(min_size=2)
+@pytest.mark.timeout(60)
+def test_producer_works_back_to_back_runs_do_not_mix():
+    for items in range(30):
+        check_on_rank_0(queue.run(items % 4, producer_works=True), items % 4,
+                        producer_works=True)
+
+
+@pytest.mark.mpi(min_size=2)
+def test_producer_works_with_a_cost_every_consumer_takes_a_share(monkeypatch):
+    # contract.square burns when COST_US is set; burn's default was read at import.
+    burn = contract.burn
+    monkeypatch.setattr(contract, "COST_US", 20.0)
+    monkeypatch.setattr(contract, "burn", lambda: burn(20.0))
+    consumed = queue.run(1000, producer_works=True)
+    check_on_rank_0(consumed, 1000, producer_works=True)
+    if consumed is not None and COMM.Get_size() == 2:
+        assert all(consumed.taken), [len(t) for t in consumed.taken]
+
+
+@pytest.mark.mpi(min_size=2)
+def test_producer_works_on_sub_communicators_and_alone():
+    with support.halves(COMM) as half:
+        check_on_rank_0(queue.run(500, half, producer_works=True), 500, half, True)
+    check_on_rank_0(queue.run(30, MPI.COMM_SELF, producer_works=True), 30, MPI.COMM_SELF, True)
+
+
+@pytest.mark.mpi(min_size=2)
+def test_producer_works_trace_names_every_rank(capsys):
+    queue.run(20, trace=True, producer_works=True)
+    err = capsys.readouterr().err
+    if COMM.Get_rank() == 0:
+        rows = err.splitlines()
+        assert [row.split(" on ")[0] for row in rows] == [
+            f"rank {r}" for r in range(COMM.Get_size())
         ]
         assert sum(int(row.split(" took ")[1].split()[0]) for row in rows) == 20
     else:
