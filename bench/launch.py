@@ -12,6 +12,7 @@ the same MPI (and, given, the expected one): ``make`` runs it after installing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import re
@@ -24,6 +25,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,38 @@ def backing_directory() -> Iterator[dict[str, str]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+MPICH_SEGMENT = "mpich_shm_"
+
+
+def mpich_segments() -> set[str]:
+    """MPICH's shared-memory files in /dev/shm (empty where there is no /dev/shm)."""
+    try:
+        return {name for name in os.listdir("/dev/shm") if name.startswith(MPICH_SEGMENT)}
+    except OSError:
+        return set()
+
+
+def remove_orphan_segments(names: set[str]) -> None:
+    """Unlink the MPICH segments among ``names`` that no live process has mapped.
+
+    An aborted MPICH job never unlinks its shared-memory file (about 3 MB each):
+    after a failed run we remove the ones that appeared during it, sparing any a
+    job running beside us still maps.
+    """
+    if not names:
+        return
+    mapped: set[str] = set()
+    for maps in Path("/proc").glob("[0-9]*/maps"):
+        try:
+            text = maps.read_text()
+        except OSError:  # the process ended, or is not ours to read
+            continue
+        mapped.update(name for name in names if name in text)
+    for name in names - mapped:
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join("/dev/shm", name))
+
+
 def mpiexec(n: int, *command: str) -> list[str]:
     """``mpiexec [flags] -n N command`` with whatever this MPI needs to run N ranks here.
 
@@ -209,6 +243,7 @@ def run(
     a backing directory of its own under Open MPI, plus ``env``.
     """
     start = time.perf_counter()
+    before = mpich_segments()
     with backing_directory() as backing:
         process = subprocess.Popen(
             list(argv), stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
@@ -227,6 +262,8 @@ def run(
             kill_group(process.pid)
             process.wait()
             raise
+    if returncode != 0:
+        remove_orphan_segments(mpich_segments() - before)
     return Finished(tuple(argv), returncode, stdout, stderr, time.perf_counter() - start)
 
 

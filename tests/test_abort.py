@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from bench import launch
 
 PROGRAM = str(Path(__file__).parent / "programs" / "raise_on_rank.py")
@@ -13,3 +15,15 @@ def test_raising_rank_aborts_the_job():
     assert done.returncode not in (0, None)
     assert "ValueError: rank 1 fails on purpose" in done.stderr
     assert done.seconds < 20
+
+
+def test_an_aborted_mpich_job_leaves_no_shared_memory_file():
+    if launch.mpi_flavour() != "mpich":
+        pytest.skip("MPICH's mpich_shm_* files only")
+    before = launch.mpich_segments()
+    done = launch.run(
+        launch.mpiexec(2, *launch.python("message_passing.pool", "--fault", "raise:1")),
+        timeout=30,
+    )
+    assert done.returncode not in (0, None)
+    assert launch.mpich_segments() - before == set()
