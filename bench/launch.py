@@ -167,15 +167,29 @@ def mpich_segments() -> set[str]:
         return set()
 
 
-def remove_orphan_segments(names: set[str]) -> None:
+def remove_orphan_segments(names: set[str], patience: float = 3.0) -> None:
     """Unlink the MPICH segments among ``names`` that no live process has mapped.
 
     An aborted MPICH job never unlinks its shared-memory file (about 3 MB each):
-    after a failed run we remove the ones that appeared during it, sparing any a
-    job running beside us still maps.
+    after a failed run we remove the ones that appeared during it. Its ranks may
+    still be on their way out when ``mpiexec`` returns, so we give them
+    ``patience`` seconds to unmap; a segment a job running beside us still maps
+    is spared.
     """
-    if not names:
-        return
+    deadline = time.monotonic() + patience
+    while names:
+        mapped = _mapped(names)
+        for name in names - mapped:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join("/dev/shm", name))
+        names = mapped
+        if not names or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+
+
+def _mapped(names: set[str]) -> set[str]:
+    """Those of ``names`` that some live process maps (zombies map nothing)."""
     mapped: set[str] = set()
     for maps in Path("/proc").glob("[0-9]*/maps"):
         try:
@@ -183,9 +197,7 @@ def remove_orphan_segments(names: set[str]) -> None:
         except OSError:  # the process ended, or is not ours to read
             continue
         mapped.update(name for name in names if name in text)
-    for name in names - mapped:
-        with contextlib.suppress(OSError):
-            os.unlink(os.path.join("/dev/shm", name))
+    return mapped
 
 
 def mpiexec(n: int, *command: str) -> list[str]:
