@@ -138,8 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return compare.compare(args.old, args.new)
     except results.ResultsError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
-    except (latency.MeasurementFailed, square.MeasurementFailed,
-            startup.MeasurementFailed) as error:
+    except results.MeasurementFailed as error:
         print(f"{parser.prog}: measurement failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

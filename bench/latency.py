@@ -54,9 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pin the two processes to these CPUs (default: not pinned)")
     parser.add_argument("--reference", action="store_true",
                         help="also run python -m mpi4py.bench pingpong, same sizes, same sitting")
-    parser.add_argument("--output-dir", default="results", metavar="DIR",
-                        help="where the JSON document goes (default results/)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    results.add_output_arguments(parser)
 
 
 def worker_command(chan: str, mode: str, args: argparse.Namespace) -> list[str]:
@@ -70,10 +68,6 @@ def worker_command(chan: str, mode: str, args: argparse.Namespace) -> list[str]:
     return launch.python("bench.latency_mp", *options)
 
 
-class MeasurementFailed(RuntimeError):
-    pass
-
-
 def measure(chan: str, mode: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     """One fresh program measures one channel in one mode; its sizes become benchmarks."""
     done = launch.run(worker_command(chan, mode, args), timeout=600)
@@ -82,7 +76,7 @@ def measure(chan: str, mode: str, args: argparse.Namespace) -> list[dict[str, An
     if done.returncode != 0:
         why = "timed out" if done.timed_out else f"exit {done.returncode}"
         last = done.stderr.strip().splitlines()[-1:] or [""]
-        raise MeasurementFailed(f"{chan} {mode}: {why}: {last[0]}")
+        raise results.MeasurementFailed(f"{chan} {mode}: {why}: {last[0]}")
     raw = json.loads(done.stdout)
     return [
         {
@@ -123,7 +117,9 @@ def reference(args: argparse.Namespace) -> list[dict[str, Any]]:
         command = launch.mpiexec(2, *module)
     done = launch.run(command, timeout=600)
     if done.returncode != 0:
-        raise MeasurementFailed(f"mpi4py.bench pingpong: exit {done.returncode}: {done.stderr}")
+        raise results.MeasurementFailed(
+            f"mpi4py.bench pingpong: exit {done.returncode}: {done.stderr}"
+        )
     rows = {}
     for line in done.stdout.splitlines():
         match = PINGPONG_ROW.match(line)
@@ -234,7 +230,4 @@ def reference_report(doc: results.Document) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     doc = run(args)
-    path = results.save(doc, args.output_dir)
-    print(report(doc), end="")
-    print(f"\nwritten: {path}")
-    return 0
+    return results.save_and_print(doc, report(doc), args.output_dir)

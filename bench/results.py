@@ -32,6 +32,25 @@ class ResultsError(Exception):
     """A results file that is missing, unreadable, or not of a version we read."""
 
 
+class MeasurementFailed(RuntimeError):
+    """A measuring program failed: its run is an error, never a data point."""
+
+
+def add_output_arguments(parser: Any) -> None:
+    """``--output-dir`` and ``--quiet``, which every measuring subcommand takes."""
+    parser.add_argument("--output-dir", default="results", metavar="DIR",
+                        help="where the JSON document goes (default results/)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def save_and_print(doc: Document, text: str, directory: str) -> int:
+    """The end of every measuring subcommand: save the document, print its report and path."""
+    path = save(doc, directory)
+    print(text, end="")
+    print(f"\nwritten: {path}")
+    return 0
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

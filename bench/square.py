@@ -132,13 +132,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="timed runs per measurement (default 3)")
     parser.add_argument("--warmup", type=contract.count, default=1, metavar="K",
                         help="warm-up runs per measurement, kept apart (default 1)")
-    parser.add_argument("--output-dir", default="results", metavar="DIR",
-                        help="where the JSON document goes (default results/)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-class MeasurementFailed(RuntimeError):
-    pass
+    results.add_output_arguments(parser)
 
 
 def command(way: Way, workers: int, items: int, args: argparse.Namespace) -> list[str]:
@@ -163,7 +157,7 @@ def measure(
     if done.returncode != 0:
         why = "timed out" if done.timed_out else f"exit {done.returncode}"
         last = (done.stderr.strip().splitlines() or [""])[-1]
-        raise MeasurementFailed(f"{way.label} W={workers} N={items}: {why}: {last}")
+        raise results.MeasurementFailed(f"{way.label} W={workers} N={items}: {why}: {last}")
     raw = json.loads(done.stdout)
     return {
         "name": f"square/{phase}/{way.label.replace(' ', '_')}/w{workers}/n{items}/c{cost_us:g}",
@@ -512,7 +506,4 @@ def _targets(doc: results.Document) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     doc = run(args)
-    path = results.save(doc, args.output_dir)
-    print(report(doc), end="")
-    print(f"\nwritten: {path}")
-    return 0
+    return results.save_and_print(doc, report(doc), args.output_dir)

@@ -87,13 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="timed runs of each command (default 20)")
     parser.add_argument("--warmup", type=contract.count, default=3, metavar="K",
                         help="warm-up runs of each command, kept apart (default 3)")
-    parser.add_argument("--output-dir", default="results", metavar="DIR",
-                        help="where the JSON document goes (default results/)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-class MeasurementFailed(RuntimeError):
-    pass
+    results.add_output_arguments(parser)
 
 
 EXPECTED = f"{[i * i for i in range(ITEMS)]}\n"
@@ -121,7 +115,7 @@ def timed(argv: list[str], expected: str | None) -> float:
         why = ("timed out" if done.timed_out
                else f"exit {done.returncode}" if done.returncode else "wrong output")
         last = (done.stderr.strip().splitlines() or [""])[-1]
-        raise MeasurementFailed(f"{' '.join(argv)}: {why}: {last}")
+        raise results.MeasurementFailed(f"{' '.join(argv)}: {why}: {last}")
     return done.seconds
 
 
@@ -236,8 +230,5 @@ def report(doc: results.Document) -> str:
 
 def main(args: argparse.Namespace) -> int:
     doc = run(args)
-    path = results.save(doc, args.output_dir)
-    print(report(doc), end="")
-    print(f"\nwritten: {path}")
-    return 0
+    return results.save_and_print(doc, report(doc), args.output_dir)
 
