@@ -5,7 +5,8 @@ against message size, one line per channel; time against N for each pattern,
 one line per way and worker count, the floor dashed, the naive array ways
 dotted; speed-up against workers;
 and the crossover chart, each way's time over the serial floor's against the
-per-item cost.
+per-item cost. A square document's text ends with the targets of issue 6 (start-up
+included when it was measured); a startup document gives its table alone.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import latency, results, square, stats
+from bench import latency, results, square, startup, stats
 
 Figure = Any
 
@@ -169,6 +170,8 @@ def write(paths: Sequence[str], folder: str | None = None) -> tuple[Path, list[P
             made, text, title = latency_plots(doc, out), latency.report(doc), "Channels"
         elif doc["kind"] == "square":
             made, text, title = square_plots(doc, out), square.report(doc), "Squaring"
+        elif doc["kind"] == "startup":
+            made, text, title = [], startup.report(doc), "Start-up"
         else:
             raise results.ResultsError(f"{path}: no report for results of kind {doc['kind']!r}")
         plots += made

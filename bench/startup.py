@@ -33,6 +33,7 @@ import argparse
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,16 +120,16 @@ def timed(argv: list[str], expected: str | None) -> float:
     return done.seconds
 
 
-def measure(pair: Pair, scratch: Path, args: argparse.Namespace, bar: Any) -> list[dict[str, Any]]:
+def measure(pair: Pair, scratch: Path, runs: int, warmup: int, bar: Any) -> list[dict[str, Any]]:
     """ABAB...: warm-up rounds, then timed rounds, each round one run of ours then the baseline."""
     ours, baseline = commands(pair.name, scratch)
-    runs: dict[str, dict[str, list[float]]] = {
+    timings: dict[str, dict[str, list[float]]] = {
         role: {"warmup": [], "values": []} for role in ("ours", "baseline")
     }
-    for phase, count in (("warmup", args.warmup), ("values", args.runs)):
+    for phase, count in (("warmup", warmup), ("values", runs)):
         for _ in range(count):
-            runs["ours"][phase].append(timed(ours, EXPECTED))
-            runs["baseline"][phase].append(timed(baseline, None))
+            timings["ours"][phase].append(timed(ours, EXPECTED))
+            timings["baseline"][phase].append(timed(baseline, None))
             bar.update()
     return [
         {
@@ -136,21 +137,28 @@ def measure(pair: Pair, scratch: Path, args: argparse.Namespace, bar: Any) -> li
             "role": role, "unit": "seconds per run", "command": argv, "text": text,
             **({"script": POOL_BASELINE} if pair.name == "mp-pool" and role == "baseline"
                else {}),
-            "warmup": runs[role]["warmup"], "values": runs[role]["values"],
+            "warmup": timings[role]["warmup"], "values": timings[role]["values"],
         }
         for role, argv, text in (("ours", ours, pair.ours), ("baseline", baseline, pair.baseline))
     ]
 
 
-def run(args: argparse.Namespace) -> results.Document:
-    chosen = [p for p in PAIRS if p.name in args.pairs]
+def measure_pairs(names: Sequence[str], runs: int, warmup: int, bar: Any) -> list[dict[str, Any]]:
+    """The benchmarks of the pairs ``names``, in a scratch folder of their own: what
+    ``bench startup`` measures, and ``bench square`` too for the third target of issue 6.
+    ``bar`` advances once per round (``warmup + runs`` rounds a pair)."""
     benchmarks: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="mpvsmpi-startup-") as scratch:
+        for pair in (p for p in PAIRS if p.name in names):
+            bar.set_description(f"start-up {pair.name}")
+            benchmarks += measure(pair, Path(scratch), runs, warmup, bar)
+    return benchmarks
+
+
+def run(args: argparse.Namespace) -> results.Document:
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="mpvsmpi-startup-") as scratch, \
-            tables.progress(len(chosen) * (args.warmup + args.runs), args.quiet) as bar:
-        for pair in chosen:
-            bar.set_description(pair.name)
-            benchmarks += measure(pair, Path(scratch), args, bar)
+    with tables.progress(len(set(args.pairs)) * (args.warmup + args.runs), args.quiet) as bar:
+        benchmarks = measure_pairs(args.pairs, args.runs, args.warmup, bar)
     settings = {"runs": args.runs, "warmup": args.warmup, "target": TARGET, "ranks": RANKS,
                 "items": ITEMS, "order": "alternating, ours first in each round",
                 "environment": ENVIRONMENT}
@@ -159,7 +167,10 @@ def run(args: argparse.Namespace) -> results.Document:
 
 
 def verdicts(doc: results.Document) -> list[dict[str, Any]]:
-    """Per pair: both summaries, the ratio of medians, the verdict and its two p-values."""
+    """Per pair: both summaries, the ratio of medians, the verdict and its two p-values.
+
+    Reads the start-up benchmarks of any document: ``bench startup``'s, whose settings
+    hold the target it was run against, and ``bench square``'s (the current ``TARGET``)."""
     target = doc.get("settings", {}).get("target", TARGET)
     by_pair: dict[str, dict[str, dict[str, Any]]] = {}
     for b in doc["benchmarks"]:
@@ -180,6 +191,7 @@ def verdicts(doc: results.Document) -> list[dict[str, Any]]:
             # Does ours differ from target x the baseline: is the verdict beyond the noise?
             "p_target": stats.mann_whitney_p(ours, [target * v for v in base]),
             "texts": (roles["ours"].get("text", ""), roles["baseline"].get("text", "")),
+            "runs": len(ours), "warmup": len(roles["ours"].get("warmup", [])),
         })
     return out
 
@@ -188,10 +200,41 @@ def _cell(s: dict[str, float]) -> str:
     return f"{tables.seconds(s['median'])} ({100 * s['iqr'] / s['median']:.0f}%)"
 
 
+def verdict_text(v: dict[str, Any]) -> str:
+    """``met``, ``NOT met``, with ``(within noise)`` when ours cannot be told from target x
+    the baseline."""
+    return ("met" if v["met"] else "NOT met") + ("" if v["p_target"] < ALPHA else " (within noise)")
+
+
+def table(doc: results.Document, title: str = "start-up and run") -> list[str]:
+    """The pairs' table with its legend, or nothing when the document has no start-up pair."""
+    found = verdicts(doc)
+    if not found:
+        return []
+    rows, notes = [], []
+    for v in found:
+        rows.append([
+            v["pair"], _cell(v["ours"]), _cell(v["baseline"]), f"{v['ratio']:.2f}x",
+            f"{v['target']:.1f}x", verdict_text(v),
+            f"{'significant' if v['p_difference'] < ALPHA else 'not significant'} "
+            f"(p={v['p_difference']:.2g})",
+        ])
+        notes.append(f"  {v['pair']}: ours = {v['texts'][0]}; baseline = {v['texts'][1]}")
+    return [
+        f"{title}, wall seconds: median of {found[0]['runs']} runs each "
+        f"(IQR as % of the median), {found[0]['warmup']} warm-up runs apart, "
+        "the two commands alternating",
+        tables.render(["pair", "ours", "baseline", "ratio", "target", "verdict",
+                       "ours vs baseline"], rows, right=1),
+        *notes,
+        f"verdict: ratio of medians against the target; '(within noise)' when ours cannot be "
+        f"told from target x baseline (Mann-Whitney U, p >= {ALPHA})",
+    ]
+
+
 def report(doc: results.Document) -> str:
     """The table of a startup document: one row a pair, with its verdict."""
     meta = doc["metadata"]
-    settings = doc.get("settings", {})
     load = doc.get("load") or {}
     lines = [
         f"{meta['date']}  {meta['host']}: {meta['cpu_model']}, {meta['cpu_count']} CPUs",
@@ -203,28 +246,7 @@ def report(doc: results.Document) -> str:
         lines.append("load average (1, 5, 15 min): before "
                      + ", ".join(f"{x:.2f}" for x in load["before"]) + "; after "
                      + ", ".join(f"{x:.2f}" for x in load["after"]))
-    rows, notes = [], []
-    for v in verdicts(doc):
-        beyond = v["p_target"] < ALPHA
-        rows.append([
-            v["pair"], _cell(v["ours"]), _cell(v["baseline"]), f"{v['ratio']:.2f}x",
-            f"{v['target']:.1f}x",
-            ("met" if v["met"] else "NOT met") + ("" if beyond else " (within noise)"),
-            f"{'significant' if v['p_difference'] < ALPHA else 'not significant'} "
-            f"(p={v['p_difference']:.2g})",
-        ])
-        notes.append(f"  {v['pair']}: ours = {v['texts'][0]}; baseline = {v['texts'][1]}")
-    lines += [
-        "",
-        f"start-up and run, wall seconds: median of {settings.get('runs', '?')} runs each "
-        f"(IQR as % of the median), {settings.get('warmup', '?')} warm-up runs apart, "
-        "the two commands alternating",
-        tables.render(["pair", "ours", "baseline", "ratio", "target", "verdict",
-                       "ours vs baseline"], rows, right=1),
-        *notes,
-        f"verdict: ratio of medians against the target; '(within noise)' when ours cannot be "
-        f"told from target x baseline (Mann-Whitney U, p >= {ALPHA})",
-    ]
+    lines += ["", *table(doc)]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import contract, launch, results, square, square_run
+from bench import contract, launch, results, square, square_run, startup
 
 PATTERNS = ["pool", "queue", "pipe", "manager", "array"]
 
@@ -22,7 +22,8 @@ def small_run(tmp_path_factory):
             "bench", "square", "--patterns", *PATTERNS, "--items", "50", "200",
             "--array-items", "1000", "2e4",
             "--workers", "1", "2", "--crossover-costs", "0", "100", "--crossover-items", "40",
-            "--repeat", "1", "--warmup", "0", "--quiet", "--output-dir", str(folder),
+            "--repeat", "1", "--warmup", "0", "--startup-runs", "2", "--quiet",
+            "--output-dir", str(folder),
         ),
         timeout=280,
     )
@@ -35,17 +36,27 @@ def small_run(tmp_path_factory):
 def test_every_way_measured_and_checked(small_run):
     done, path = small_run
     doc = results.load(path)
-    ways = {square.Way(b["pattern"], b["side"], b["variant"]) for b in doc["benchmarks"]}
+    squares = [b for b in doc["benchmarks"] if b["group"] == "square"]
+    ways = {square.Way(b["pattern"], b["side"], b["variant"]) for b in squares}
     expected = {w for w in square.WAYS if w.pattern in PATTERNS} | set(square.FLOORS.values())
     assert ways == expected
-    for bench in doc["benchmarks"]:
+    for bench in squares:
         assert bench["values"] and all(v > 0 for v in bench["values"])
         assert bench["first_result"] >= bench["values"][0] + bench["setup"]
     # A measurement whose result was wrong exits non-zero: nothing unchecked lands here.
     assert doc["settings"]["crossover_costs"] == [0.0, 100.0]
     # The crossover has the MPI queue whose rank 0 works too, at 2 workers.
     assert any(b["phase"] == "crossover" and b["variant"] == "producer-works"
-               for b in doc["benchmarks"])
+               for b in squares)
+    # Target 3: bench startup's pairs, in the same document, with its runs and warm-up.
+    starts = [b for b in doc["benchmarks"] if b["group"] == "startup"]
+    assert {(b["pair"], b["role"]) for b in starts} == {
+        (p, r) for p in startup.PAIR_NAMES for r in ("ours", "baseline")
+    }
+    for b in starts:
+        assert len(b["values"]) == 2 and all(v > 0 for v in b["values"])
+        assert len(b["warmup"]) == 1  # --warmup 0, but the pairs always warm up once
+    assert doc["settings"]["startup_runs"] == 2
 
 
 @pytest.mark.timeout(300)
@@ -69,17 +80,28 @@ def test_report_ends_with_the_targets(small_run):
     out = done.stdout
     section = out[out.index("targets (issue 6)"):]
     rows = section.splitlines()[3:]
+    # Measured below the targets' sizes: never judged met or NOT met.
     assert rows[0].startswith("1. array, fastest mp way / floor, W=2, N=2e4 (target at N=1e8)")
     assert rows[1].startswith("1. array, fastest mpi way / floor, W=2, N=2e4")
+    for row in rows[:2]:
+        assert row.rstrip().endswith(" <= 1.5x  not measured at target size")
     for row, what in zip(rows[2:6], ["pool mp", "pool mpi", "queue mp", "queue mpi"],
                          strict=True):
         assert row.startswith(f"2. {what}, speed-up over serial, 100 us/item, W=2, 40 items "
                               "(target at 5000)")
-        assert row.rstrip().endswith((" met", " NOT met"))
-        assert " >= 1.8x " in row
-    assert rows[6].startswith("4. array mp: naive / fastest expert, W=2, N=2e4")
-    assert rows[7].startswith("4. array mpi: naive / fastest expert, W=2, N=2e4")
+        assert row.rstrip().endswith(" >= 1.8x  not measured at target size")
+    # Start-up runs at its target's own size (4 workers, 100 items), so it is judged.
+    for row, pair in zip(rows[6:8], startup.PAIR_NAMES, strict=True):
+        assert row.startswith(f"3. start-up {pair}, ours / bare, 4 workers, 100 items ")
+        assert re.search(r" \d+\.\d\dx \(2 runs each\) +<= 1\.3x  (met|NOT met)"
+                         r"( \(within noise\))?$", row.rstrip()), row
+    assert rows[8].startswith("4. array mp: naive / fastest expert, W=2, N=2e4")
+    assert rows[9].startswith("4. array mpi: naive / fastest expert, W=2, N=2e4")
     assert "written: " in section  # the last section
+    # The pairs' own table comes before the targets, as bench startup prints it.
+    table = out[out.index("start-up of the pool programs"):out.index("targets (issue 6)")]
+    assert re.search(r"^mpi-pool .* 1\.3x ", table, re.MULTILINE)
+    assert re.search(r"^mp-pool .* 1\.3x ", table, re.MULTILINE)
 
 
 def _without(doc, keep):
@@ -92,39 +114,62 @@ def _without(doc, keep):
 @pytest.mark.parametrize(
     "keep",
     [
-        lambda b: b["phase"] == "scaling",  # no crossover
-        lambda b: b["workload"] == "ints",  # no array
-        lambda b: b["workers"] == 2,  # --quick: no W=1, no floors
-        lambda b: b["side"] == "serial",  # floors only
+        lambda b: b.get("phase") == "scaling",  # no crossover, no start-up
+        lambda b: b.get("workload") != "array",  # no array
+        lambda b: b.get("workers") == 2,  # --quick: no W=1, no floors, no start-up
+        lambda b: b.get("side") == "serial",  # floors only
+        lambda b: b["group"] == "square",  # --startup-runs 0, or a file from before target 3
         lambda b: False,  # nothing at all
     ],
-    ids=["no-crossover", "no-array", "only-w2", "floors-only", "empty"],
+    ids=["no-crossover", "no-array", "only-w2", "floors-only", "no-startup", "empty"],
 )
 def test_report_copes_with_absent_measurements(small_run, keep):
     _, path = small_run
     text = square.report(_without(results.load(path), keep))
-    assert text.rstrip().splitlines()[-1].endswith(("met", "-", "shown    -"))
+    assert text.rstrip().splitlines()[-1].endswith(
+        ("met", "-", "shown    -", "(within noise)", "at target size"))
     assert "targets (issue 6)" in text
+    assert len(re.findall(r"^3\. start-up ", text, re.MULTILINE)) == 2
 
 
 @pytest.mark.timeout(300)
 def test_targets_say_not_measured_when_absent(small_run):
     _, path = small_run
-    text = square.report(_without(results.load(path), lambda b: b["phase"] == "scaling"))
+    text = square.report(_without(results.load(path), lambda b: b.get("phase") == "scaling"))
     assert re.search(r"^2\. pool mp, speed-up over serial, 100 us/item, W=2 +not measured ",
                      text, re.MULTILINE)
-    text = square.report(_without(results.load(path), lambda b: b["variant"] != "window"
+    text = square.report(_without(results.load(path), lambda b: b["group"] == "square"
+                                   and b["variant"] != "window"
                                    and not (b["side"] == "mpi4py" and b["pattern"] == "array")))
     assert re.search(r"^1\. array, fastest mpi way / floor, W=2 +not measured ", text,
                      re.MULTILINE)
 
 
-def test_targets_judge_against_their_bounds():
-    def bench(phase, workload, pattern, side, variant, workers, items, cost, seconds):
-        return {"group": "square", "phase": phase, "workload": workload, "pattern": pattern,
-                "side": side, "variant": variant, "workers": workers, "items": items,
-                "cost_us": cost, "values": [seconds]}
+@pytest.mark.timeout(300)
+def test_a_square_file_from_before_target_3_loads_and_says_not_measured(small_run, tmp_path):
+    _, path = small_run
+    old = _without(results.load(path), lambda b: b["group"] == "square")
+    del old["settings"]["startup_runs"]
+    written = results.save(old, tmp_path)
+    text = square.report(results.load(written))  # same version: it loads as it always did
+    for pair in startup.PAIR_NAMES:
+        assert re.search(rf"^3\. start-up {pair}, .* +not measured +<= 1\.3x +-$", text,
+                         re.MULTILINE), text
+    assert "start-up of the pool programs" not in text
 
+
+def bench(phase, workload, pattern, side, variant, workers, items, cost, seconds):
+    return {"group": "square", "phase": phase, "workload": workload, "pattern": pattern,
+            "side": side, "variant": variant, "workers": workers, "items": items,
+            "cost_us": cost, "values": [seconds]}
+
+
+def start(pair, role, values):
+    return {"group": "startup", "pair": pair, "role": role, "values": values,
+            "warmup": [values[0]], "text": role}
+
+
+def test_targets_judge_against_their_bounds():
     doc = {"benchmarks": [
         bench("scaling", "array", "array", "serial", "", 1, 10**8, 0, 0.050),
         bench("scaling", "array", "array", "multiprocessing", "", 2, 10**8, 0, 0.070),
@@ -149,6 +194,69 @@ def test_targets_judge_against_their_bounds():
     assert costs[("pool", "mpi4py")]["items"] is None  # not measured
     [gain] = square.naive_gains(doc)
     assert gain["gain"] == pytest.approx(100.0)
+
+
+def test_a_target_is_judged_only_at_its_own_size():
+    doc = {"settings": {}, "benchmarks": [
+        # Below the target's N, far over the bound: not judged.
+        bench("scaling", "array", "array", "serial", "", 1, 10**7, 0, 0.005),
+        bench("scaling", "array", "array", "multiprocessing", "", 2, 10**7, 0, 0.050),
+        # The mpi side at the target's N and beyond: judged at the target's.
+        bench("scaling", "array", "array", "serial", "", 1, 10**8, 0, 0.050),
+        bench("scaling", "array", "array", "serial", "", 1, 2 * 10**8, 0, 0.100),
+        bench("scaling", "array", "array", "mpi4py", "", 2, 10**8, 0, 0.060),
+        bench("scaling", "array", "array", "mpi4py", "", 2, 2 * 10**8, 0, 0.500),
+        # Fewer items than the target's at 100 us: not judged; as many: judged.
+        bench("crossover", "ints", "ints", "serial", "", 1, 3000, 100.0, 0.300),
+        bench("crossover", "ints", "pool", "multiprocessing", "", 2, 3000, 100.0, 0.100),
+    ]}
+    arrays = {t["side"]: t for t in square.array_targets(doc)}
+    assert arrays["multiprocessing"]["items"] == 10**7
+    assert not arrays["multiprocessing"]["at_target"]
+    assert arrays["mpi4py"]["items"] == 10**8 and arrays["mpi4py"]["at_target"]
+    assert arrays["mpi4py"]["met"]
+    [pool_mp, *_] = square.cost_targets(doc)
+    assert pool_mp["speedup"] == pytest.approx(3.0) and not pool_mp["at_target"]
+    text = "\n".join(square._targets(doc))
+    assert re.search(r"^1\. array, fastest mp way .* 10\.00x .* not measured at target size$",
+                     text, re.MULTILINE), text
+    assert re.search(r"^1\. array, fastest mpi way / floor, W=2, N=1e8 .* met$", text,
+                     re.MULTILINE), text
+    assert re.search(r"^2\. pool mp, .* 3000 items \(target at 5000\) .* 3\.00x .* "
+                     r"not measured at target size$", text, re.MULTILINE), text
+    for b in doc["benchmarks"]:
+        if b["phase"] == "crossover":
+            b["items"] = 5000
+    text = "\n".join(square._targets(doc))
+    assert re.search(r"^2\. pool mp, .* W=2, 5000 items +3\.00x \(pool mp\) +>= 1\.8x +met$",
+                     text, re.MULTILINE), text
+    for b in doc["benchmarks"]:
+        if b["phase"] == "crossover" and b["side"] != "serial":
+            b["values"] = [0.200]  # 1.5x at the target's size: a real miss
+    text = "\n".join(square._targets(doc))
+    assert re.search(r"^2\. pool mp, .* 1\.50x \(pool mp\) +>= 1\.8x +NOT met$", text,
+                     re.MULTILINE), text
+
+
+def test_startup_target_rows_follow_the_verdicts():
+    base = [0.100 + i / 1000 for i in range(10)]
+    doc = {"settings": {}, "benchmarks": [
+        start("mpi-pool", "ours", [2 * v for v in base]), start("mpi-pool", "baseline", base),
+        start("mp-pool", "ours", [1.1 * v for v in base]), start("mp-pool", "baseline", base),
+    ]}
+    found = {t["pair"]: t["verdict"] for t in square.startup_targets(doc)}
+    assert found["mpi-pool"]["ratio"] == pytest.approx(2.0) and not found["mpi-pool"]["met"]
+    assert found["mp-pool"]["ratio"] == pytest.approx(1.1) and found["mp-pool"]["met"]
+    text = "\n".join(square._targets(doc))
+    assert re.search(r"^3\. start-up mpi-pool, ours / bare, 4 workers, 100 items +2\.00x "
+                     r"\(10 runs each\) +<= 1\.3x +NOT met$", text, re.MULTILINE), text
+    assert re.search(r"^3\. start-up mp-pool, .* 1\.10x \(10 runs each\) +<= 1\.3x +met$",
+                     text, re.MULTILINE), text
+    # One pair alone (its partner's run missing): the other says so.
+    doc["benchmarks"] = doc["benchmarks"][:3]
+    text = "\n".join(square._targets(doc))
+    assert re.search(r"^3\. start-up mp-pool, .* +not measured +<= 1\.3x +-$", text,
+                     re.MULTILINE), text
 
 
 def test_no_naive_leaves_the_naive_ways_out():
@@ -242,12 +350,14 @@ def test_report_command_writes_markdown_and_plots(small_run, tmp_path):
         assert f"({name}.png)" in report
     for pattern in PATTERNS:
         assert pattern in report
+    for pair in startup.PAIR_NAMES:  # target 3 reaches report.md with the others
+        assert re.search(rf"^3\. start-up {pair}, .*<= 1\.3x", report, re.MULTILINE)
     assert done.stdout.splitlines()[0] == f"report: {folder / 'report.md'}"
 
 
 @pytest.mark.parametrize(
     "args", [["--patterns", "nope"], ["--items", "0"], ["--workers", "0"], ["--cost-us", "-1"],
-             ["--items", "1.5"]],
+             ["--items", "1.5"], ["--startup-runs", "-1"], ["--startup-runs", "x"]],
 )
 def test_bad_arguments_exit_2(args):
     done = launch.run(launch.python("bench", "square", *args), timeout=60)

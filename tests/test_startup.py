@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from bench import contract, launch, results, startup
+from bench import contract, launch, report, results, startup
 
 IMPORT_LINE = re.compile(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s*(\S+)\s*$")
 
@@ -107,6 +107,29 @@ def test_verdicts_follow_the_ratio_of_medians():
     assert fast["met"] and fast["p_target"] < 0.05
     assert "NOT met" in startup.report(fake([2 * v for v in base], base))
     assert " met " in startup.report(fake(base, base))
+
+
+def test_the_table_counts_runs_from_the_document_and_is_absent_without_pairs():
+    base = [1.0 + i / 100 for i in range(5)]
+    doc = fake(base, base)
+    doc["settings"] = {}  # as in a square document: the counts come from the benchmarks
+    [v] = startup.verdicts(doc)
+    assert (v["runs"], v["warmup"], v["target"]) == (5, 0, startup.TARGET)
+    lines = startup.table(doc, "title")
+    assert lines[0].startswith("title, wall seconds: median of 5 runs each ")
+    doc["benchmarks"] = doc["benchmarks"][:1]  # ours without its baseline: no pair
+    assert startup.verdicts(doc) == [] and startup.table(doc) == []
+    assert startup.report(doc).rstrip().endswith("start method fork")
+
+
+def test_report_md_takes_a_startup_file(tmp_path):
+    base = [1.0 + i / 100 for i in range(10)]
+    path = results.save(fake([1.1 * v for v in base], base), tmp_path)
+    md, plots = report.write([str(path)], str(tmp_path / "out"))
+    text = md.read_text()
+    assert plots == []
+    assert f"## Start-up (`{path}`)" in text
+    assert re.search(r"^x +.* 1\.10x +1\.3x +met ", text, re.MULTILINE), text
 
 
 @pytest.mark.parametrize("argv", [["--runs", "0"], ["--warmup", "-1"], ["--pairs", "nope"]])
