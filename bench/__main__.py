@@ -6,6 +6,7 @@
     python -m bench latency [--reference] [--pin A B] [--sizes ...]
     python -m bench square [--items ...] [--workers 1 2 4] [--cost-us US]
     python -m bench startup [--runs 20]
+    python -m bench faults [--patterns P ...] [--kinds raise kill] [--external P ...]
     python -m bench report FILE...
     python -m bench show FILE
     python -m bench compare OLD NEW
@@ -17,16 +18,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bench import compare, contract, latency, report, results, square, startup, verify
-from bench.patterns import MODULES
-
-
-def pattern(name: str) -> str:
-    if name not in MODULES:
-        raise argparse.ArgumentTypeError(
-            f"unknown pattern {name!r} (known: {', '.join(MODULES)})"
-        )
-    return name
+from bench import compare, contract, faults, latency, report, results, square, startup, verify
+from bench.patterns import MODULES, pattern_name
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every pattern both ways and compare the outputs byte for byte.",
     )
     check.add_argument(
-        "patterns", nargs="*", type=pattern, metavar="PATTERN",
+        "patterns", nargs="*", type=pattern_name, metavar="PATTERN",
         help=f"patterns to check (default: all of {', '.join(MODULES)})",
     )
     check.add_argument(
@@ -63,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=startup.__doc__.splitlines()[0] if startup.__doc__ else None,
     )
     startup.add_arguments(boot)
+    broken = commands.add_parser(
+        "faults", help="every pattern made to fail, both ways: prompt end, nothing left behind",
+        description=faults.__doc__.splitlines()[0] if faults.__doc__ else None,
+    )
+    faults.add_arguments(broken)
     rep = commands.add_parser("report", help="report.md and PNG plots from results files")
     rep.add_argument("files", nargs="+", metavar="FILE")
     rep.add_argument("--output", metavar="DIR",
@@ -80,13 +78,14 @@ SHORT = {
     "latency": ["--sizes", "1", "1024", "65536", "1048576", "--repeat", "5", "--scale", "0.2"],
     "square": ["--items", "100", "10000", "--array-items", "1e6", "1e7",
                "--workers", "1", "2", "--crossover-costs", "0", "10", "100",
-               "--crossover-items", "1000", "--repeat", "2"],
+               "--crossover-items", "1000", "--repeat", "2", "--startup-runs", "5"],
 }
 QUICK = {
     "latency": ["--sizes", "1", "65536", "--repeat", "3", "--scale", "0.05", "--modes",
                 "latency"],
     "square": ["--items", "1000", "--array-items", "1e6", "--workers", "2",
-               "--crossover-costs", "100", "--crossover-items", "300", "--repeat", "1"],
+               "--crossover-costs", "100", "--crossover-items", "300", "--repeat", "1",
+               "--startup-runs", "0"],
 }
 
 
@@ -130,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return square.main(args)
         if args.command == "startup":
             return startup.main(args)
+        if args.command == "faults":
+            return faults.main(args)
         if args.command == "report":
             return report.main(args.files, args.output)
         if args.command == "show":

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 # `python -X importtime`; tests/test_startup.py keeps numpy and mpi4py out).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import TypeVar
 
     T = TypeVar("T")
@@ -113,9 +114,51 @@ def duration(text: str) -> float:
     return value
 
 
-def add_items(parser: argparse.ArgumentParser, default: int) -> None:
+# What one item costs in memory at most, for the check below: a Python int in a list, its
+# square in another, and their pickles in flight (about 100 bytes); an array item is one
+# float64 in the input and one in the output.
+PYTHON_ITEM_BYTES = 100
+ARRAY_ITEM_BYTES = 16
+
+
+def memory_bytes() -> int:
+    """This machine's physical memory (0 where the system will not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024:
+            return f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"
+
+
+def fitting_count(item_bytes: int) -> Callable[[str], int]:
+    """argparse type: a count whose items fit in this machine's memory, refused before
+    anything is allocated (a MemoryError, or the OOM killer, would come much later)."""
+
+    def fitting(text: str) -> int:
+        value = count(text)
+        memory = memory_bytes()
+        if memory and value * item_bytes > memory:
+            raise argparse.ArgumentTypeError(
+                f"{value} items need about {_size(value * item_bytes)}, more than this "
+                f"machine's {_size(memory)} of memory"
+            )
+        return value
+
+    return fitting
+
+
+def add_items(
+    parser: argparse.ArgumentParser, default: int, item_bytes: int = PYTHON_ITEM_BYTES
+) -> None:
     parser.add_argument(
-        "--items", type=count, default=default, metavar="N",
+        "--items", type=fitting_count(item_bytes), default=default, metavar="N",
         help=f"how many items, 0..N-1 (default {default})",
     )
 
@@ -181,7 +224,9 @@ class InjectedFault(RuntimeError):
 
 
 class Fault:
-    """``--fault raise:W``: worker W raises at its first unit of work.
+    """``--fault raise:W``: worker W raises at its first unit of work;
+    ``--fault kill:W``: worker W is killed there with SIGKILL (it can neither clean up nor
+    say goodbye: whoever waits for it must notice on its own).
 
     Worker numbers are 0..W-1 on both sides: the rank under MPI, the index a
     pattern gives its processes under multiprocessing.
@@ -227,12 +272,22 @@ class Fault:
         ``who`` names the failing process in the message when "worker W" alone
         would not (a pool's anonymous workers).
         """
-        if worker == self.worker and self.kind == "raise":
-            name = who or f"worker {worker}"
-            raise InjectedFault(f"{name} fails on purpose (--fault raise:{worker})")
+        if worker != self.worker:
+            return
+        name = who or f"worker {worker}"
+        if self.kind == "kill":
+            # Said first, because nobody else can say who died: an MPI rank's peers never
+            # learn it (mpiexec does, and MPICH's says so on stdout). Buffered output of
+            # this process is lost with it, as after a real SIGKILL.
+            print(f"{name} kills itself with SIGKILL (--fault kill:{worker})", file=sys.stderr,
+                  flush=True)
+            import signal  # here: starting a pattern imports as little as it can
+
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise InjectedFault(f"{name} fails on purpose (--fault raise:{worker})")
 
 
-FAULT_KINDS = ("raise",)
+FAULT_KINDS = ("raise", "kill")
 
 
 def fault(text: str) -> Fault:
@@ -248,7 +303,8 @@ def fault(text: str) -> Fault:
 def add_fault(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fault", type=fault, metavar="KIND:W",
-        help="inject a fault: raise:W makes worker W raise at its first unit of work",
+        help="inject a fault at worker W's first unit of work: raise:W makes it raise, "
+        "kill:W kills it with SIGKILL",
     )
 
 

@@ -21,8 +21,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,6 +247,7 @@ def without_launcher_notice(stderr: str) -> str:
 def run(
     argv: Sequence[str], *, timeout: float = 60.0, env: Mapping[str, str] | None = None,
     stdin: str | None = None, cwd: str | os.PathLike[str] | None = None,
+    during: Callable[[subprocess.Popen[str]], None] | None = None,
 ) -> Finished:
     """Run ``argv`` to completion, or kill it and everything it started after ``timeout`` s.
 
@@ -253,6 +255,10 @@ def run(
     ranks, or a pool's workers, are all killed together, so a hung run leaves no
     process behind. It runs in our environment plus :func:`mpi_environment` and
     a backing directory of its own under Open MPI, plus ``env``.
+
+    ``during``: called in a thread of its own with the running process (to signal it
+    from outside, as ``bench faults`` does). ``seconds`` ends when the command does,
+    before any clean-up of ours.
     """
     start = time.perf_counter()
     before = mpich_segments()
@@ -262,6 +268,8 @@ def run(
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
             env={**os.environ, **mpi_environment(), **backing, **(env or {})}, cwd=cwd,
         )
+        if during is not None:
+            threading.Thread(target=during, args=(process,), daemon=True).start()
         returncode: int | None
         try:
             stdout, stderr = process.communicate(stdin, timeout=timeout)
@@ -274,9 +282,10 @@ def run(
             kill_group(process.pid)
             process.wait()
             raise
+        seconds = time.perf_counter() - start
     if returncode != 0:
         remove_orphan_segments(mpich_segments() - before)
-    return Finished(tuple(argv), returncode, stdout, stderr, time.perf_counter() - start)
+    return Finished(tuple(argv), returncode, stdout, stderr, seconds)
 
 
 def kill_group(pgid: int) -> None:

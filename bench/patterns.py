@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
 
@@ -56,3 +57,12 @@ PAIRS: tuple[Pair, ...] = (  # in the catalog's order
 )
 
 MODULES: tuple[str, ...] = tuple(dict.fromkeys(pair.module for pair in PAIRS))
+
+
+def pattern_name(name: str) -> str:
+    """argparse type: one of the catalog's module names."""
+    if name not in MODULES:
+        raise argparse.ArgumentTypeError(
+            f"unknown pattern {name!r} (known: {', '.join(MODULES)})"
+        )
+    return name

@@ -9,6 +9,8 @@ so one failing rank ends the whole job, non-zero, within moments.
 
 from __future__ import annotations
 
+import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -31,17 +33,27 @@ def parser(module: str, doc: str | None) -> OneLineParser:
 def abort_on_error() -> Iterator[None]:
     """Turn an exception escaping this block into ``MPI_Abort`` of the whole job at exit.
 
-    The exception is re-raised, so Python still prints its traceback first.
+    The traceback is printed, then one line naming this rank and the exception: under
+    ``mpiexec`` the streams of all ranks are interleaved, and that line says who failed.
     ``SystemExit(0)`` and normal returns finalize MPI as usual.
+
+    Ctrl-C: ``mpiexec`` forwards SIGINT to every rank. Each one that sees it exits with
+    status 130 and no traceback; it still aborts, because a rank blocked in a receive
+    runs no Python code, so never sees the signal, and only the abort ends it.
     """
     try:
         yield
-    except (SystemExit, KeyboardInterrupt) as exc:
+    except KeyboardInterrupt:
+        set_abort_status(130)
+        raise SystemExit(130) from None
+    except SystemExit as exc:
         set_abort_status(exc)
         raise
-    except BaseException:
+    except BaseException as exc:
         set_abort_status(1)
-        raise
+        traceback.print_exc()
+        print(f"{who()}: error: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
 
 
 def host() -> str:

@@ -251,7 +251,7 @@ def summary(array: np.ndarray) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _cli.parser("message_passing.array", __doc__)
-    contract.add_items(parser, default=10)
+    contract.add_items(parser, default=10, item_bytes=contract.ARRAY_ITEM_BYTES)
     parser.add_argument(
         "--window", action="store_true",
         help="square in place in an MPI-3 shared-memory window (all ranks on one node)",

@@ -9,12 +9,28 @@ multiprocessing counterpart of the MPI side's abort on error.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from multiprocessing import connection
+from multiprocessing import connection, parent_process
 from multiprocessing.process import BaseProcess
 from typing import Any
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# Ctrl-C in a terminal sends SIGINT to every process of the foreground group: the parent
+# and all its workers. Left alone, each worker prints a KeyboardInterrupt traceback of its
+# own. So workers ignore SIGINT and the parent alone decides: it stops them (``started``,
+# ``Pool.__exit__``) and exits with 130 (``report_failures``). Forked workers get this
+# from the fork hook; spawned ones (a fresh interpreter) when they import this module.
+os.register_at_fork(after_in_child=_ignore_sigint)
+if parent_process() is not None:
+    _ignore_sigint()
 
 
 class WorkerFailed(RuntimeError):
@@ -22,9 +38,12 @@ class WorkerFailed(RuntimeError):
 
     def __init__(self, process: BaseProcess) -> None:
         code = process.exitcode
-        how = f"was killed by signal {-code}" if code is not None and code < 0 else (
-            f"exited with status {code}"
-        )
+        if code is not None and code < 0:
+            how = f"was killed by signal {-code}"
+        elif code == 1:  # what a Process whose run() raised exits with, traceback printed
+            how = "exited with status 1 (it raised: its traceback is above)"
+        else:
+            how = f"exited with status {code}"
         super().__init__(f"worker {process.name} {how}")
         self.name = process.name
         self.exitcode = code
@@ -124,9 +143,14 @@ def start_and_collect(
 
 @contextmanager
 def report_failures(prog: str) -> Iterator[None]:
-    """In a ``main``: a failed worker becomes one line on stderr and exit status 1."""
+    """In a ``main``: a failed worker becomes one line on stderr and exit status 1; Ctrl-C,
+    once the workers are stopped, one line and exit status 130 (128 + SIGINT, as a shell
+    reports it), with no traceback."""
     try:
         yield
     except WorkerFailed as failure:
         print(f"{prog}: error: {failure}", file=sys.stderr)
         raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None

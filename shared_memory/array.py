@@ -272,7 +272,7 @@ def summary(array: np.ndarray) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = contract.make_parser("shared_memory.array", __doc__)
     contract.add_workers(parser)
-    contract.add_items(parser, default=10)
+    contract.add_items(parser, default=10, item_bytes=contract.ARRAY_ITEM_BYTES)
     parser.add_argument(
         "--start-method", choices=multiprocessing.get_all_start_methods(), metavar="M",
         help="how to start the workers: "

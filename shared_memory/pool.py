@@ -6,7 +6,11 @@
 (about four per worker), sends each chunk to whichever worker is free, and
 returns the squares in the order of the items, whatever order they finished in.
 A worker that raises has its exception, with the worker's traceback as its
-cause, raised again by ``map`` in the parent.
+cause, raised again by ``map`` in the parent. A worker that is killed is another
+matter: ``Pool`` quietly starts a new worker, but the chunk the dead one held is
+lost and a plain ``map`` waits for it forever. So we ``map_async`` and, while
+waiting, watch the workers: the first one to die ends the run (``BrokenProcessPool``
+is how ``concurrent.futures`` says the same).
 
 The message-passing twin is ``message_passing.pool``; both print the same list.
 """
@@ -15,9 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
-from multiprocessing import Pool, current_process
+from multiprocessing import Pool, active_children, connection, current_process
+from multiprocessing.pool import AsyncResult
+from multiprocessing.process import BaseProcess
+from typing import TypeVar
 
 from bench import contract
+from shared_memory import _workers
+
+T = TypeVar("T")
 
 
 def square(x: int) -> int:
@@ -46,13 +56,31 @@ def run(
     task = square_where if trace else square
     if fault is not None:
         task = partial(square_or_fail, fault=fault, where=trace)
+    before = set(active_children())
     # The `with` block terminates the workers on the way out, also after an error.
     with Pool(workers) as pool:
-        results = pool.map(task, range(items))
+        pool_workers = [p for p in active_children() if p not in before]
+        results = wait_watching(pool.map_async(task, range(items)), pool_workers)
     if not trace:
         return results
     contract.trace_by_worker([name for _, name in results])
     return [y for y, _ in results]
+
+
+def wait_watching(result: AsyncResult[list[T]], workers: Sequence[BaseProcess]) -> list[T]:
+    """``result.get()``, unless one of ``workers`` dies first: then :class:`_workers.WorkerFailed`.
+
+    An ``AsyncResult`` has nothing to wait on together with the workers' sentinels,
+    so we wait on it in short steps and look at the sentinels between them.
+    """
+    sentinels = {p.sentinel: p for p in workers}
+    while not result.ready():
+        result.wait(0.05)  # returns as soon as the map is done: a quick map pays no poll
+        for handle in connection.wait(list(sentinels), timeout=0):
+            process = sentinels[handle]
+            process.join()  # the pool's own thread may reap it first; either way it is over
+            raise _workers.WorkerFailed(process)
+    return result.get()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     contract.add_workers(parser)
     contract.add_items(parser, default=100)
     args = contract.parse(parser, argv)
-    print(run(args.items, args.workers, trace=args.trace, fault=args.fault))
+    with _workers.report_failures(parser.prog):
+        print(run(args.items, args.workers, trace=args.trace, fault=args.fault))
     return 0
 
 

@@ -8,6 +8,7 @@ does not).
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 from bench import launch
@@ -78,7 +79,8 @@ def assert_worker_failed(
     assert f"worker {worker} fails on purpose" in done.stderr
     if process is not None:
         assert done.stderr.splitlines()[-1] == (
-            f"python -m {module}: error: worker {process} exited with status 1"
+            f"python -m {module}: error: worker {process} exited with status 1 "
+            "(it raised: its traceback is above)"
         )
 
 
@@ -88,6 +90,11 @@ def assert_job_aborted(done: launch.Finished, worker: int) -> None:
     assert done.returncode not in (0, None)
     assert done.stdout == ""
     assert f"worker {worker} fails on purpose" in done.stderr
+    # The failing rank's own line, after its traceback: who, and what it raised.
+    assert re.search(
+        rf"^rank \d+ on \S+: error: InjectedFault: worker {worker} fails on purpose",
+        done.stderr, re.MULTILINE,
+    ), done.stderr
 
 
 # --- the invariants of the catalog, held both ways --------------------------------------------

@@ -244,8 +244,10 @@ def test_fault_in_a_spawned_worker_aborts_parent_and_all(under_mpiexec, worker):
     assert done.returncode not in (0, None)
     assert done.stdout == ""
     assert f"worker {worker} fails on purpose" in done.stderr
-    # MPICH says "MPI_Abort(...)", Open MPI "MPI_ABORT was invoked".
-    assert "MPI_ABORT" in done.stderr.upper()
+    # The failing rank's own line, printed before it aborts. MPI's "MPI_Abort(...)" line
+    # ("MPI_ABORT was invoked" under Open MPI) usually follows, but not always: the launcher
+    # may take the job down before that line is passed on (seen once in 30 runs under load).
+    assert f"error: InjectedFault: worker {worker} fails on purpose" in done.stderr
     assert done.seconds < 20
 
 

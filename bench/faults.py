@@ -1,0 +1,351 @@
+"""Every pattern, both ways, made to fail: does each run end promptly, and leave nothing behind?
+
+    python -m bench faults [--patterns P ...] [--kinds raise kill] [--external P ...]
+                           [--variants] [--sides multiprocessing mpi4py] [--limit 10]
+
+Two kinds of case:
+
+* injected: ``--fault raise:1`` (worker 1 raises at its first unit of work) and
+  ``--fault kill:1`` (worker 1 is killed with SIGKILL there), on every pattern
+  of both packages, with 4 workers;
+* from outside, on a long run (``MPVSMPI_COST_US`` makes each item cost 20 ms):
+  SIGKILL to one worker's (rank's) PID, and SIGINT to the parent (``mpiexec``)
+  alone or to its whole process group, as Ctrl-C in a terminal does.
+
+A case passes when the run ends within the limit (10 s by default: from the
+start for an injected fault, from the signal for the others), with a non-zero
+status (exactly 130 after SIGINT, and no traceback; Open MPI's ``mpiexec``
+exits with 1 there, see :func:`sigint_status`), with a line on stderr
+naming the failed worker (not after SIGINT, where nothing failed), and with
+nothing left behind: no process of the run (each run's environment carries a
+token we look for in ``/proc/*/environ`` afterwards, so even a process that
+left the group is found), no new file in ``/dev/shm``, no ``resource_tracker``
+warning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from bench import contract, launch, tables, verify
+from bench.patterns import MODULES, PAIRS, Pair, pattern_name
+
+KINDS = ("raise", "kill")
+SIGNALS = ("SIGKILL worker", "SIGINT parent", "SIGINT group")
+SIDES = ("multiprocessing", "mpi4py")
+WORKERS = 4
+VICTIM = 1  # the worker every case fails: not 0, which is often the MPI side's root
+LONG_RUN = {"items": "2000", "cost_us": "20000"}  # 40 s of work: it cannot end on its own
+TOKEN = "MPVSMPI_FAULT_RUN"
+T = TypeVar("T")
+# Variants with no twin to compare outputs with, so not in ``bench verify``'s catalog.
+MORE_VARIANTS = (Pair("spawn", ("--daemon",)), Pair("terminate", ("--hard",)))
+WORKER_LINE = re.compile(r"\b(worker|rank|PID)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Case:
+    side: str  # one of SIDES
+    pair: Pair  # the pattern, and the variant's flags on each side
+    fault: str  # "raise:1", "kill:1", or one of SIGNALS
+
+    @property
+    def module(self) -> str:
+        return self.pair.module
+
+    @property
+    def variant(self) -> str:
+        """The pattern as its side runs it: ``queue --joinable``."""
+        args = self.pair.shared_args if self.side == "multiprocessing" else self.pair.mpi_args
+        return " ".join([self.module, *args])
+
+    @property
+    def label(self) -> str:
+        return f"{self.side} {self.variant} {self.fault}"
+
+    @property
+    def injected(self) -> bool:
+        return self.fault not in SIGNALS
+
+    def argv(self) -> list[str]:
+        extra = ("--fault", self.fault) if self.injected else ("--items", LONG_RUN["items"])
+        pair = Pair(self.module, (*self.pair.shared_args, *extra), (*self.pair.mpi_args, *extra),
+                    self.pair.mpi_spawns)
+        shared, mpi = verify.commands(pair, WORKERS)
+        return shared if self.side == "multiprocessing" else mpi
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    finished: launch.Finished
+    seconds: float  # from the start (injected) or from the signal (outside)
+    processes_left: int
+    shm_left: tuple[str, ...]
+    limit: float
+    signalled: bool = True
+
+    @property
+    def says(self) -> str:
+        """The line that names the failed worker or rank: the last such error line on stderr,
+        else the last such line on stderr, else on stdout (where MPICH's ``mpiexec`` reports
+        a killed rank); '' when none does, or when nothing failed (SIGINT)."""
+        if self.case.fault.startswith("SIGINT"):
+            return ""
+        for lines in (self.finished.stderr.splitlines(), self.finished.stdout.splitlines()):
+            named = [line.strip() for line in lines if WORKER_LINE.search(line)]
+            errors = [line for line in named if "error" in line]
+            if errors or named:
+                return (errors or named)[-1]
+        return ""
+
+    @property
+    def stderr_names_worker(self) -> bool:
+        return any(WORKER_LINE.search(line) for line in self.finished.stderr.splitlines())
+
+    @property
+    def tracker_warnings(self) -> int:
+        return self.finished.stderr.count("resource_tracker")
+
+    def problems(self) -> list[str]:
+        """What is wrong with how the run ended; empty when the case passes."""
+        done, found = self.finished, []
+        if done.timed_out or self.seconds > self.limit:
+            found.append(f"took {self.seconds:.1f} s (limit {self.limit:g} s)")
+        if not self.signalled:
+            found.append("the workers never all started, so no signal was sent")
+        if self.case.fault.startswith("SIGINT"):
+            if done.returncode != sigint_status(self.case.side):
+                found.append(f"exit {done.returncode}, not {sigint_status(self.case.side)}")
+            if "Traceback" in done.stderr:
+                found.append("a traceback on stderr")
+        else:
+            if done.returncode == 0:
+                found.append("exit 0")
+            if self.case.injected and not self.stderr_names_worker:
+                found.append("no line on stderr names the failed worker")
+            if self.case.fault.startswith("raise") and "InjectedFault" not in done.stderr:
+                found.append("the exception is not on stderr")
+        if self.processes_left:
+            found.append(f"{self.processes_left} processes left")
+        if self.shm_left:
+            found.append(f"left in /dev/shm: {', '.join(self.shm_left)}")
+        if self.tracker_warnings:
+            found.append("resource_tracker warning")
+        return found
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems()
+
+
+def sigint_status(side: str) -> int:
+    """The exit status a run ends with after Ctrl-C: 128 + SIGINT, as a shell reports it.
+
+    Except under Open MPI: its ``mpiexec`` (PRRTE's prterun) does not pass SIGINT on (it
+    refuses to be told to), but ends the job with SIGTERM, then SIGKILL, and exits with 1.
+    """
+    if side == "mpi4py" and launch.mpi_flavour() == "openmpi":
+        return 1
+    return 128 + signal.SIGINT
+
+
+def cases(
+    modules: Sequence[str] = MODULES, kinds: Sequence[str] = KINDS,
+    external: Sequence[str] = ("pool", "queue"), sides: Sequence[str] = SIDES,
+    variants: bool = False,
+) -> list[Case]:
+    """The matrix: side x pattern x kind, then side x pattern x signal for ``external``.
+
+    ``variants``: every variant of ``bench verify``'s catalog (``queue --joinable``...),
+    not only each pattern's default, for the injected faults.
+    """
+    catalog = sorted([*PAIRS, *MORE_VARIANTS], key=lambda p: MODULES.index(p.module))
+    pairs = [p for p in catalog if p.module in modules] if variants else [Pair(m) for m in modules]
+    injected = [
+        Case(side, pair, f"{kind}:{VICTIM}")
+        for side in sides for pair in pairs for kind in kinds
+        # A variant of one side only would run the other side's default again.
+        if not variants or pair == Pair(pair.module)
+        or (pair.shared_args if side == "multiprocessing" else pair.mpi_args)
+    ]
+    outside = [
+        Case(side, Pair(module), s) for side in sides for module in external for s in SIGNALS
+    ]
+    return injected + outside
+
+
+def shm_files() -> set[str]:
+    try:
+        return set(os.listdir("/dev/shm"))
+    except OSError:
+        return set()
+
+
+def processes_with(token: str) -> list[int]:
+    """PIDs of live processes whose environment holds ``token`` (zombies have none)."""
+    found = []
+    needle = f"{TOKEN}={token}".encode()
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if needle in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, from /proc (children before grandchildren)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name, in parentheses, may hold spaces: the fields follow the last ')'.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    found, todo = [], [pid]
+    while todo:
+        children = sorted(parents.get(todo.pop(0), []))
+        found += children
+        todo += children
+    return found
+
+
+def workers_of(case: Case, pid: int) -> list[int]:
+    """The PIDs of the run's workers, in worker order: the pattern's processes below the
+    parent (pool workers are forks with the parent's command line), or the ranks by rank."""
+    module = f"{'shared_memory' if case.side == 'multiprocessing' else 'message_passing'}."
+    found = []
+    for child in descendants(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+            environ = Path(f"/proc/{child}/environ").read_bytes()
+        except OSError:
+            continue
+        if (module + case.module).encode() not in command:
+            continue
+        rank = re.search(rb"\x00(?:PMI_RANK|OMPI_COMM_WORLD_RANK)=(\d+)\x00", b"\x00" + environ)
+        found.append((int(rank.group(1)) if rank else 0, child))
+    return [child for _, child in sorted(found)]
+
+
+class Striker:
+    """``launch.run``'s ``during``: waits for the workers, lets them start working, sends the
+    case's signal, and remembers when."""
+
+    def __init__(self, case: Case, patience: float = 20.0) -> None:
+        self.case, self.patience = case, patience
+        self.sent: float | None = None
+
+    def __call__(self, process: subprocess.Popen[str]) -> None:
+        deadline = time.monotonic() + self.patience
+        while time.monotonic() < deadline and process.poll() is None:
+            workers = workers_of(self.case, process.pid)
+            if len(workers) >= WORKERS:
+                break
+            time.sleep(0.05)
+        else:
+            return
+        time.sleep(0.5)  # past start-up: in the middle of the work
+        if self.case.fault == "SIGKILL worker":
+            os.kill(workers[VICTIM], signal.SIGKILL)
+        elif self.case.fault == "SIGINT parent":
+            os.kill(process.pid, signal.SIGINT)
+        else:
+            os.killpg(process.pid, signal.SIGINT)
+        self.sent = time.perf_counter()
+
+
+def run_case(case: Case, limit: float = 10.0) -> Outcome:
+    """Run one case and look for what it left."""
+    token = uuid.uuid4().hex
+    env = {TOKEN: token}
+    striker = None
+    if not case.injected:
+        env[contract.COST_VARIABLE] = LONG_RUN["cost_us"]
+        striker = Striker(case)
+    before = shm_files()
+    start = time.perf_counter()
+    # Past the limit we only wait long enough to tell a slow end from a hang.
+    finished = launch.run(case.argv(), timeout=limit + 30, env=env, during=striker)
+    seconds = finished.seconds
+    if striker is not None and striker.sent is not None:
+        seconds = start + finished.seconds - striker.sent
+    left = _settled(lambda: processes_with(token))
+    shm_left = _settled(lambda: sorted(shm_files() - before))
+    return Outcome(case, finished, seconds, len(left), tuple(shm_left), limit,
+                   signalled=striker is None or striker.sent is not None)
+
+
+def _settled(look: Callable[[], list[T]], patience: float = 1.0) -> list[T]:
+    """``look()``, again for up to ``patience`` s while it finds something: a process the
+    run's end has just signalled may take a moment to go."""
+    deadline = time.monotonic() + patience
+    found = look()
+    while found and time.monotonic() < deadline:
+        time.sleep(0.05)
+        found = look()
+    return found
+
+
+def table(outcomes: Sequence[Outcome]) -> str:
+    rows = [
+        (
+            o.case.side, o.case.variant, o.case.fault,
+            "timed out" if o.finished.timed_out else str(o.finished.returncode),
+            f"{o.seconds:.2f}", str(o.processes_left), str(len(o.shm_left)),
+            str(o.tracker_warnings), "ok" if o.ok else "FAIL", verify.shorten(o.says, 64),
+        )
+        for o in outcomes
+    ]
+    header = ("side", "pattern", "fault", "exit", "seconds", "procs left", "shm left",
+              "tracker", "verdict", "the line naming the failed worker")
+    return tables.render(header, rows)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--patterns", nargs="+", type=pattern_name, default=list(MODULES),
+                        metavar="P", help="patterns for the injected faults (default: all)")
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS),
+                        help="injected faults (default: raise kill)")
+    parser.add_argument("--external", nargs="*", type=pattern_name, default=["pool", "queue"],
+                        metavar="P", help="patterns signalled from outside during a long run "
+                        "(default: pool queue; none: no such cases)")
+    parser.add_argument("--variants", action="store_true",
+                        help="every variant of the catalog (queue --joinable...), not only "
+                        "each pattern's default, for the injected faults")
+    parser.add_argument("--sides", nargs="+", choices=SIDES, default=list(SIDES),
+                        help="which packages (default: both)")
+    parser.add_argument("--limit", type=contract.duration, default=10.0, metavar="S",
+                        help="seconds a case may take to end (default 10)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def main(args: argparse.Namespace) -> int:
+    todo = cases(args.patterns, args.kinds, args.external, args.sides, args.variants)
+    outcomes = []
+    with tables.progress(len(todo), args.quiet) as bar:
+        for case in todo:
+            bar.set_description(case.label)
+            outcomes.append(run_case(case, args.limit))
+            bar.update()
+    print(verify.mpi_line())
+    print(table(outcomes))
+    failed = [o for o in outcomes if not o.ok]
+    for o in failed:
+        print(f"--- {o.case.label}: {'; '.join(o.problems())}")
+    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} cases ended within "
+          f"{args.limit:g} s as they should, with nothing left behind")
+    return 1 if failed else 0
