@@ -19,8 +19,8 @@ exits with 1 there, see :func:`sigint_status`), with a line on stderr
 naming the failed worker (not after SIGINT, where nothing failed), and with
 nothing left behind: no process of the run (each run's environment carries a
 token we look for in ``/proc/*/environ`` afterwards, so even a process that
-left the group is found), no new file in ``/dev/shm``, no ``resource_tracker``
-warning.
+left the group is found), no new file in ``/dev/shm`` nor MPICH topology file in
+the temporary directory, no ``resource_tracker`` warning.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class Outcome:
     finished: launch.Finished
     seconds: float  # from the start (injected) or from the signal (outside)
     processes_left: int
-    shm_left: tuple[str, ...]
+    files_left: tuple[str, ...]
     limit: float
     signalled: bool = True
 
@@ -138,8 +138,8 @@ class Outcome:
                 found.append("the exception is not on stderr")
         if self.processes_left:
             found.append(f"{self.processes_left} processes left")
-        if self.shm_left:
-            found.append(f"left in /dev/shm: {', '.join(self.shm_left)}")
+        if self.files_left:
+            found.append(f"files left: {', '.join(self.files_left)}")
         if self.tracker_warnings:
             found.append("resource_tracker warning")
         return found
@@ -185,11 +185,14 @@ def cases(
     return injected + outside
 
 
-def shm_files() -> set[str]:
+def leftover_files() -> set[str]:
+    """What a run could leave on disk: everything in /dev/shm (shared-memory segments, MPI's
+    backing files) and MPICH's topology files in the temporary directory."""
     try:
-        return set(os.listdir("/dev/shm"))
+        shm = {os.path.join("/dev/shm", name) for name in os.listdir("/dev/shm")}
     except OSError:
-        return set()
+        shm = set()
+    return shm | {str(path) for path in launch.hydra_files()}
 
 
 def processes_with(token: str) -> list[int]:
@@ -276,7 +279,7 @@ def run_case(case: Case, limit: float = 10.0) -> Outcome:
     if not case.injected:
         env[contract.COST_VARIABLE] = LONG_RUN["cost_us"]
         striker = Striker(case)
-    before = shm_files()
+    before = leftover_files()
     start = time.perf_counter()
     # Past the limit we only wait long enough to tell a slow end from a hang.
     finished = launch.run(case.argv(), timeout=limit + 30, env=env, during=striker)
@@ -284,8 +287,8 @@ def run_case(case: Case, limit: float = 10.0) -> Outcome:
     if striker is not None and striker.sent is not None:
         seconds = start + finished.seconds - striker.sent
     left = _settled(lambda: processes_with(token))
-    shm_left = _settled(lambda: sorted(shm_files() - before))
-    return Outcome(case, finished, seconds, len(left), tuple(shm_left), limit,
+    files_left = _settled(lambda: sorted(leftover_files() - before))
+    return Outcome(case, finished, seconds, len(left), tuple(files_left), limit,
                    signalled=striker is None or striker.sent is not None)
 
 
@@ -305,12 +308,12 @@ def table(outcomes: Sequence[Outcome]) -> str:
         (
             o.case.side, o.case.variant, o.case.fault,
             "timed out" if o.finished.timed_out else str(o.finished.returncode),
-            f"{o.seconds:.2f}", str(o.processes_left), str(len(o.shm_left)),
+            f"{o.seconds:.2f}", str(o.processes_left), str(len(o.files_left)),
             str(o.tracker_warnings), "ok" if o.ok else "FAIL", verify.shorten(o.says, 64),
         )
         for o in outcomes
     ]
-    header = ("side", "pattern", "fault", "exit", "seconds", "procs left", "shm left",
+    header = ("side", "pattern", "fault", "exit", "seconds", "procs left", "files left",
               "tracker", "verdict", "the line naming the failed worker")
     return tables.render(header, rows)
 

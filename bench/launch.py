@@ -201,6 +201,21 @@ def _mapped(names: set[str]) -> set[str]:
     return mapped
 
 
+HYDRA_TOPOLOGY = "hydra_hwloc_xmlfile_"
+
+
+def hydra_files() -> set[Path]:
+    """The topology files MPICH's launcher writes in the temporary directory. It removes each
+    when its job ends, but not when the job is aborted: one small file per failed run."""
+    return set(Path(tempfile.gettempdir()).glob(HYDRA_TOPOLOGY + "*"))
+
+
+def remove_files(paths: set[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
 def mpiexec(n: int, *command: str) -> list[str]:
     """``mpiexec [flags] -n N command`` with whatever this MPI needs to run N ranks here.
 
@@ -254,14 +269,16 @@ def run(
     The command gets a session (process group) of its own: ``mpiexec`` and its
     ranks, or a pool's workers, are all killed together, so a hung run leaves no
     process behind. It runs in our environment plus :func:`mpi_environment` and
-    a backing directory of its own under Open MPI, plus ``env``.
+    a backing directory of its own under Open MPI, plus ``env``. After a run that failed,
+    the files an aborted MPICH job leaves behind are removed (see
+    :func:`remove_orphan_segments` and :func:`hydra_files`).
 
     ``during``: called in a thread of its own with the running process (to signal it
     from outside, as ``bench faults`` does). ``seconds`` ends when the command does,
     before any clean-up of ours.
     """
     start = time.perf_counter()
-    before = mpich_segments()
+    before, topology = mpich_segments(), hydra_files()
     with backing_directory() as backing:
         process = subprocess.Popen(
             list(argv), stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
@@ -285,6 +302,8 @@ def run(
         seconds = time.perf_counter() - start
     if returncode != 0:
         remove_orphan_segments(mpich_segments() - before)
+        # Read by the launcher's proxies as a job starts; ours has ended by now.
+        remove_files(hydra_files() - topology)
     return Finished(tuple(argv), returncode, stdout, stderr, seconds)
 
 

@@ -17,13 +17,14 @@ def test_raising_rank_aborts_the_job():
     assert done.seconds < 20
 
 
-def test_an_aborted_mpich_job_leaves_no_shared_memory_file():
+def test_an_aborted_mpich_job_leaves_no_shared_memory_or_topology_file():
     if launch.mpi_flavour() != "mpich":
-        pytest.skip("MPICH's mpich_shm_* files only")
-    before = launch.mpich_segments()
+        pytest.skip("MPICH's mpich_shm_* and hydra_hwloc_xmlfile_* files only")
+    before, topology = launch.mpich_segments(), launch.hydra_files()
     done = launch.run(
         launch.mpiexec(2, *launch.python("message_passing.pool", "--fault", "raise:1")),
         timeout=30,
     )
     assert done.returncode not in (0, None)
     assert launch.mpich_segments() - before == set()
+    assert launch.hydra_files() - topology == set()

@@ -37,9 +37,9 @@ CASE = faults.Case("multiprocessing", Pair("pool"), "kill:1")
 NAMED = "python -m shared_memory.pool: error: worker ForkPoolWorker-2 was killed by signal 9\n"
 
 
-def outcome(case=CASE, returncode=1, stderr=NAMED, seconds=0.5, procs=0, shm=()):
+def outcome(case=CASE, returncode=1, stderr=NAMED, seconds=0.5, procs=0, files=()):
     done = launch.Finished(("x",), returncode, "", stderr, seconds)
-    return faults.Outcome(case, done, seconds, procs, tuple(shm), limit=10.0)
+    return faults.Outcome(case, done, seconds, procs, tuple(files), limit=10.0)
 
 
 def test_a_good_ending_passes():
@@ -54,7 +54,7 @@ def test_a_good_ending_passes():
         ({"seconds": 10.5}, "took 10.5 s"),
         ({"stderr": "Killed\n"}, "no line on stderr names the failed worker"),
         ({"procs": 2}, "2 processes left"),
-        ({"shm": ["psm_1234"]}, "left in /dev/shm: psm_1234"),
+        ({"files": ["/dev/shm/psm_1234"]}, "files left: /dev/shm/psm_1234"),
         ({"stderr": NAMED + "resource_tracker: There appear to be 1 leaked\n"},
          "resource_tracker warning"),
     ],
