@@ -50,7 +50,8 @@ TOKEN = "MPVSMPI_FAULT_RUN"
 T = TypeVar("T")
 # Variants with no twin to compare outputs with, so not in ``bench verify``'s catalog.
 MORE_VARIANTS = (Pair("spawn", ("--daemon",)), Pair("terminate", ("--hard",)))
-WORKER_LINE = re.compile(r"\b(worker|rank|PID)\b", re.IGNORECASE)
+PROGRAM = re.compile(r"^python -m \S+: ")  # left out of the table: the row says which
+WORKER_LINE = re.compile(r"worker|\brank\b|\bPID\b", re.IGNORECASE)  # ForkPoolWorker-1 too
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,8 @@ def table(outcomes: Sequence[Outcome]) -> str:
             o.case.side, o.case.variant, o.case.fault,
             "timed out" if o.finished.timed_out else str(o.finished.returncode),
             f"{o.seconds:.2f}", str(o.processes_left), str(len(o.files_left)),
-            str(o.tracker_warnings), "ok" if o.ok else "FAIL", verify.shorten(o.says, 64),
+            str(o.tracker_warnings), "ok" if o.ok else "FAIL",
+            verify.shorten(PROGRAM.sub("", o.says), 72),
         )
         for o in outcomes
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing import connection, parent_process
@@ -143,9 +144,9 @@ def start_and_collect(
 
 @contextmanager
 def report_failures(prog: str) -> Iterator[None]:
-    """In a ``main``: a failed worker becomes one line on stderr and exit status 1; Ctrl-C,
-    once the workers are stopped, one line and exit status 130 (128 + SIGINT, as a shell
-    reports it), with no traceback."""
+    """In a ``main``: a failed worker becomes one line on stderr and exit status 1; any other
+    exception its traceback, then that one line; Ctrl-C, once the workers are stopped, one
+    line and exit status 130 (128 + SIGINT, as a shell reports it), with no traceback."""
     try:
         yield
     except WorkerFailed as failure:
@@ -154,3 +155,7 @@ def report_failures(prog: str) -> Iterator[None]:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+    except Exception as exc:  # raised here, or by a worker and raised again here (a pool's)
+        traceback.print_exc()  # with a pool worker's own traceback as the cause
+        print(f"{prog}: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
