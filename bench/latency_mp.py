@@ -13,7 +13,12 @@ CHANNEL is one of:
 * ``shm-semaphore``: ``multiprocessing.shared_memory`` buffers, a message
   announced with a ``Semaphore``;
 * ``shm-spin``: shared memory too, announced by a sequence number in shared
-  memory that the receiver spins on.
+  memory that the receiver spins on;
+* ``manager-tcp``: a ``multiprocessing.managers`` server in the child, listening
+  on 127.0.0.1 with an authkey; the parent calls a method of the object it
+  serves through a proxy, over TCP, and the data comes back as the reply. The
+  one multiprocessing channel that could cross a host boundary (a manager's
+  server can listen on any address); measured here on loopback only.
 
 On the shared-memory channels a message is really copied in by the sender
 (from its private buffer) and out by the receiver (into its private buffer),
@@ -23,8 +28,10 @@ nothing to compare with a pipe or with MPI.
 Latency mode is a ping-pong, the parent sending first; bandwidth mode streams
 windows of messages from the parent to the child, each window answered by a
 one-byte acknowledgement (pipes and queues: back-to-back sends; shared memory:
-a ring of slots, a bounded buffer, so several messages are in flight). Prints
-one JSON document on stdout (the shape: ``bench._timing``).
+a ring of slots, a bounded buffer, so several messages are in flight; a
+manager's proxy cannot stream: each call waits for its reply, so there every
+message is acknowledged). Prints one JSON document on stdout (the shape:
+``bench._timing``).
 
 The twin over MPI is ``bench.latency_mpi``.
 """
@@ -41,6 +48,7 @@ from collections.abc import Sequence
 from multiprocessing import connection
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
+from multiprocessing.managers import BaseManager
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from multiprocessing.shared_memory import SharedMemory
@@ -487,9 +495,86 @@ class ShmSpin(SharedSegments):
         return lead if leader else follow
 
 
+class Echo:
+    """What the manager serves: each call carries its argument there and the reply back."""
+
+    def echo(self, data: bytes) -> bytes:
+        return data
+
+    def take(self, data: bytes) -> None:
+        return None
+
+
+class EchoManager(BaseManager):
+    pass
+
+
+EchoManager.register("Echo", callable=Echo)
+LOOPBACK = "127.0.0.1"
+
+
+class ManagerTcp(Channel):
+    """A manager's server in the child on 127.0.0.1 (any free port), an authkey; the parent
+    connects as a client would from another host and calls the served object's methods.
+
+    Each call is one request and one reply over the TCP connection of the proxy, both
+    pickled: the latency is half a call. In bandwidth mode each message is a call whose
+    reply is empty (``take``); a proxy call cannot return before its reply, so the window
+    puts nothing more in flight.
+    """
+
+    def __init__(self, ctx: BaseContext, plan: Plan) -> None:
+        super().__init__(ctx, plan)
+        # A fresh random key: the server answers only who proves it knows the key.
+        self.authkey = os.urandom(32)
+        self.address: tuple[Connection, Connection] = ctx.Pipe(duplex=False)  # (read, write)
+
+    def open(self, leader: bool) -> None:
+        reader, writer = self.address
+        if leader:
+            writer.close()  # the child's end: if it dies before telling, recv sees EOF
+            address = reader.recv()
+            reader.close()
+            self.manager: EchoManager | None = EchoManager(address, authkey=self.authkey)
+            self.manager.connect()
+            self.proxy = self.manager.Echo()  # type: ignore[attr-defined]
+            return
+        reader.close()
+        server = EchoManager((LOOPBACK, 0), authkey=self.authkey).get_server()
+        threading.Thread(target=server.serve_forever, name="manager", daemon=True).start()
+        writer.send(server.address)
+        writer.close()
+
+    def batch(self, step: Step, leader: bool, call: str) -> Batch:
+        if not leader:
+            # The manager's threads serve the calls: the child's main thread has nothing to
+            # do but wait for the next batch (and, after the last, for the leader's word).
+            return lambda: None
+        out = _timing.payload(step.size)
+        method, n = getattr(self.proxy, call), step.iterations
+
+        def lead() -> None:
+            for _ in range(n):
+                method(out)
+
+        return lead
+
+    def pingpong(self, step: Step, leader: bool) -> Batch:
+        return self.batch(step, leader, "echo")
+
+    def stream(self, step: Step, leader: bool) -> Batch:
+        return self.batch(step, leader, "take")
+
+    def close(self, clean: bool = True) -> None:
+        for end in self.address:
+            end.close()
+        # The proxy's connection closes with it; the server, in the child, ends with it.
+        self.proxy = self.manager = None
+
+
 CHANNELS: dict[str, type[Channel]] = {
     "pipe-bytes": PipeBytes, "pipe-pickle": PipePickle, "queue": Queues,
-    "shm-semaphore": ShmSemaphore, "shm-spin": ShmSpin,
+    "shm-semaphore": ShmSemaphore, "shm-spin": ShmSpin, "manager-tcp": ManagerTcp,
 }
 
 
@@ -543,6 +628,9 @@ def follow(
             plan, lambda step: channel.prepare(step, leader=False),
             lambda: handshake(control, leader=False), time.perf_counter, worker=1, fault=fault,
         )
+        # Our half of the last batch may end before the leader's (manager-tcp: the manager's
+        # threads serve, this one only waits): stay until the leader is done with us.
+        control.recv_bytes()
         clean = True
     finally:
         channel.close(clean)
@@ -646,6 +734,7 @@ def run(
             plan, lambda step: channel.prepare(step, leader=True),
             lambda: handshake(here, leader=True), time.perf_counter, worker=0, fault=fault,
         )
+        here.send_bytes(b"e")  # the last batch is over: the child may go
         child.join(JOIN_TIMEOUT)
         watchdog.measuring = False
         if child.exitcode != 0:

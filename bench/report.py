@@ -45,10 +45,12 @@ def latency_plots(doc: results.Document, folder: Path) -> list[Path]:
         if not benches:
             continue
         fig, ax = plt.subplots(figsize=(8, 5))
-        for chan in latency.CHANNELS:
+        # MPI solid, multiprocessing dashed, MPI across two hosts (--hosts) dotted.
+        for chan in (*latency.CHANNELS, *(c + latency.ACROSS for c in latency.MPI_CHANNELS)):
             mine = sorted((b for b in benches if b["channel"] == chan), key=lambda b: b["size"])
             if mine:
-                style = "-" if chan in latency.MPI_CHANNELS else "--"
+                style = ":" if chan.endswith(latency.ACROSS) else (
+                    "-" if chan in latency.MPI_CHANNELS else "--")
                 ax.plot([b["size"] for b in mine],
                         [convert(b["size"], _median(b)) for b in mine], style, marker="o",
                         markersize=3, label=chan)
