@@ -121,12 +121,25 @@ PYTHON_ITEM_BYTES = 100
 ARRAY_ITEM_BYTES = 16
 
 
+# A container's memory limit (cgroup v2, then v1): the OOM killer acts at that, not at the
+# machine's size.
+CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
 def memory_bytes() -> int:
-    """This machine's physical memory (0 where the system will not say)."""
+    """The memory we may use: the machine's, or our container's limit when that is smaller
+    (0 where the system will not say)."""
     try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        found = [os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")]
     except (ValueError, OSError, AttributeError):
-        return 0
+        found = []
+    for path in CGROUP_LIMITS:
+        try:
+            with open(path) as limit:
+                found.append(int(limit.read()))  # "max" (no limit) is not a number
+        except (OSError, ValueError):
+            continue
+    return min(found, default=0)
 
 
 def _size(n: float) -> str:
@@ -146,8 +159,8 @@ def fitting_count(item_bytes: int) -> Callable[[str], int]:
         memory = memory_bytes()
         if memory and value * item_bytes > memory:
             raise argparse.ArgumentTypeError(
-                f"{value} items need about {_size(value * item_bytes)}, more than this "
-                f"machine's {_size(memory)} of memory"
+                f"{value} items need about {_size(value * item_bytes)}, more than the "
+                f"{_size(memory)} of memory here"
             )
         return value
 

@@ -20,7 +20,9 @@ naming the failed worker (not after SIGINT, where nothing failed), and with
 nothing left behind: no process of the run (each run's environment carries a
 token we look for in ``/proc/*/environ`` afterwards, so even a process that
 left the group is found), no new file in ``/dev/shm`` nor MPICH topology file in
-the temporary directory, no ``resource_tracker`` warning.
+/tmp, no ``resource_tracker`` warning. An aborted MPICH job cannot unlink its own
+shared-memory and topology files: the harness removes them after any failed run
+(``launch.clean_after_failure``), and the table counts them apart ("MPI's files").
 """
 
 from __future__ import annotations
@@ -41,16 +43,30 @@ from bench import contract, launch, tables, verify
 from bench.patterns import MODULES, PAIRS, Pair, pattern_name
 
 KINDS = ("raise", "kill")
-SIGNALS = ("SIGKILL worker", "SIGINT parent", "SIGINT group")
+# Signals from outside, each sent during a long run: (items, microseconds per item). Every
+# item costs its time on the wall clock (contract.burn), so 8000 items at 20 ms keep 4 workers
+# busy for 40 s: a run that ends within the limit did not just finish its work. The idle case
+# (pool only) gives 2 workers one 60 s item each, and kills the others while they wait for work.
+SIGNALS = {
+    "SIGKILL worker": ("8000", "20000"),
+    "SIGKILL idle worker": ("2", "60000000"),
+    "SIGKILL parent": ("8000", "20000"),
+    "SIGINT parent": ("8000", "20000"),
+    "SIGINT group": ("8000", "20000"),
+}
 SIDES = ("multiprocessing", "mpi4py")
 WORKERS = 4
 VICTIM = 1  # the worker every case fails: not 0, which is often the MPI side's root
-LONG_RUN = {"items": "2000", "cost_us": "20000"}  # 40 s of work: it cannot end on its own
 TOKEN = "MPVSMPI_FAULT_RUN"
 T = TypeVar("T")
 # Variants with no twin to compare outputs with, so not in ``bench verify``'s catalog.
 MORE_VARIANTS = (Pair("spawn", ("--daemon",)), Pair("terminate", ("--hard",)))
 PROGRAM = re.compile(r"^python -m \S+: ")  # left out of the table: the row says which
+REPORTED = {
+    "multiprocessing": r"^python -m shared_memory\.\S+: error: ",
+    "mpi4py": r"^rank \d+ on \S+: error: |BAD TERMINATION OF ONE OF YOUR APPLICATION|"
+              r"exited on signal",
+}
 WORKER_LINE = re.compile(r"worker|\brank\b|\bPID\b", re.IGNORECASE)  # ForkPoolWorker-1 too
 
 
@@ -79,7 +95,7 @@ class Case:
         return self.fault not in SIGNALS
 
     def argv(self) -> list[str]:
-        extra = ("--fault", self.fault) if self.injected else ("--items", LONG_RUN["items"])
+        extra = ("--fault", self.fault) if self.injected else ("--items", SIGNALS[self.fault][0])
         pair = Pair(self.module, (*self.pair.shared_args, *extra), (*self.pair.mpi_args, *extra),
                     self.pair.mpi_spawns)
         shared, mpi = verify.commands(pair, WORKERS)
@@ -95,6 +111,10 @@ class Outcome:
     files_left: tuple[str, ...]
     limit: float
     signalled: bool = True
+    # What the MPI library left (an aborted MPICH job's shared-memory and topology files) and
+    # the harness removed after the run, as it does after every failed run: counted, not held
+    # against the case, since no program can unlink its files once it has been aborted.
+    cleaned: tuple[str, ...] = ()
 
     @property
     def says(self) -> str:
@@ -113,6 +133,16 @@ class Outcome:
     @property
     def stderr_names_worker(self) -> bool:
         return any(WORKER_LINE.search(line) for line in self.finished.stderr.splitlines())
+
+    @property
+    def reported(self) -> bool:
+        """Whether whoever noticed the failure said so: the multiprocessing parent's error
+        line, the failing rank's own, or the MPI launcher's notice of a killed rank (MPICH's
+        on stdout). The victim's own words ("kills itself") do not count."""
+        text = self.finished.stderr
+        if self.case.side == "mpi4py":
+            text += self.finished.stdout
+        return re.search(REPORTED[self.case.side], text, re.MULTILINE) is not None
 
     @property
     def tracker_warnings(self) -> int:
@@ -135,6 +165,8 @@ class Outcome:
                 found.append("exit 0")
             if self.case.injected and not self.stderr_names_worker:
                 found.append("no line on stderr names the failed worker")
+            if self.case.fault != "SIGKILL parent" and not self.reported:
+                found.append("nobody reported the failed worker")
             if self.case.fault.startswith("raise") and "InjectedFault" not in done.stderr:
                 found.append("the exception is not on stderr")
         if self.processes_left:
@@ -182,6 +214,9 @@ def cases(
     ]
     outside = [
         Case(side, Pair(module), s) for side in sides for module in external for s in SIGNALS
+        # Only a pool keeps workers waiting for work (a queue's consumers leave at their
+        # sentinel); a Pool worker killed there holds a lock that Pool.terminate() needs.
+        if s != "SIGKILL idle worker" or module == "pool"
     ]
     return injected + outside
 
@@ -263,13 +298,38 @@ class Striker:
         else:
             return
         time.sleep(0.5)  # past start-up: in the middle of the work
-        if self.case.fault == "SIGKILL worker":
-            os.kill(workers[VICTIM], signal.SIGKILL)
-        elif self.case.fault == "SIGINT parent":
-            os.kill(process.pid, signal.SIGINT)
-        else:
-            os.killpg(process.pid, signal.SIGINT)
+        if process.poll() is not None:
+            return  # it ended on its own: no signal, and run_case says so
+        victims = {
+            "SIGKILL worker": [workers[VICTIM]],
+            "SIGKILL idle worker": idle(workers) or workers[-1:],
+        }.get(self.case.fault, [])
         self.sent = time.perf_counter()
+        try:
+            if victims:
+                for pid in victims:
+                    os.kill(pid, signal.SIGKILL)
+            elif self.case.fault == "SIGKILL parent":
+                os.kill(process.pid, signal.SIGKILL)
+            elif self.case.fault == "SIGINT parent":
+                os.kill(process.pid, signal.SIGINT)
+            else:
+                os.killpg(process.pid, signal.SIGINT)
+        except ProcessLookupError:
+            self.sent = None
+
+
+def idle(pids: Sequence[int]) -> list[int]:
+    """Those of ``pids`` asleep (state S: waiting for work, not computing)."""
+    found = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state == "S":
+            found.append(pid)
+    return found
 
 
 def run_case(case: Case, limit: float = 10.0) -> Outcome:
@@ -278,19 +338,24 @@ def run_case(case: Case, limit: float = 10.0) -> Outcome:
     env = {TOKEN: token}
     striker = None
     if not case.injected:
-        env[contract.COST_VARIABLE] = LONG_RUN["cost_us"]
+        env[contract.COST_VARIABLE] = SIGNALS[case.fault][1]
         striker = Striker(case)
     before = leftover_files()
+    segments, topology = launch.mpich_segments(), launch.hydra_files()
     start = time.perf_counter()
     # Past the limit we only wait long enough to tell a slow end from a hang.
-    finished = launch.run(case.argv(), timeout=limit + 30, env=env, during=striker)
+    finished = launch.run(case.argv(), timeout=limit + 30, env=env, during=striker, clean=False)
     seconds = finished.seconds
     if striker is not None and striker.sent is not None:
         seconds = start + finished.seconds - striker.sent
     left = _settled(lambda: processes_with(token))
     files_left = _settled(lambda: sorted(leftover_files() - before))
+    launch.clean_after_failure(segments, topology)
+    cleaned = sorted(set(files_left) - leftover_files())
+    files_left = [name for name in files_left if name not in cleaned]
     return Outcome(case, finished, seconds, len(left), tuple(files_left), limit,
-                   signalled=striker is None or striker.sent is not None)
+                   signalled=striker is None or striker.sent is not None,
+                   cleaned=tuple(cleaned))
 
 
 def _settled(look: Callable[[], list[T]], patience: float = 1.0) -> list[T]:
@@ -310,13 +375,14 @@ def table(outcomes: Sequence[Outcome]) -> str:
             o.case.side, o.case.variant, o.case.fault,
             "timed out" if o.finished.timed_out else str(o.finished.returncode),
             f"{o.seconds:.2f}", str(o.processes_left), str(len(o.files_left)),
+            str(len(o.cleaned)),
             str(o.tracker_warnings), "ok" if o.ok else "FAIL",
             verify.shorten(PROGRAM.sub("", o.says), 72),
         )
         for o in outcomes
     ]
     header = ("side", "pattern", "fault", "exit", "seconds", "procs left", "files left",
-              "tracker", "verdict", "the line naming the failed worker")
+              "MPI's files", "tracker", "verdict", "the line naming the failed worker")
     return tables.render(header, rows)
 
 

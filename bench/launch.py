@@ -205,15 +205,40 @@ HYDRA_TOPOLOGY = "hydra_hwloc_xmlfile_"
 
 
 def hydra_files() -> set[Path]:
-    """The topology files MPICH's launcher writes in the temporary directory. It removes each
-    when its job ends, but not when the job is aborted: one small file per failed run."""
-    return set(Path(tempfile.gettempdir()).glob(HYDRA_TOPOLOGY + "*"))
+    """The topology files MPICH's launcher writes in /tmp (always there: TMPDIR is not read).
+    It removes each when its job ends, but not when the job is aborted: one small file per
+    failed run."""
+    return set(Path("/tmp").glob(HYDRA_TOPOLOGY + "*"))
 
 
-def remove_files(paths: set[Path]) -> None:
+def remove_topology_files(paths: set[Path], patience: float = 2.0) -> None:
+    """Remove these topology files, unless an MPICH launcher is still running after
+    ``patience`` s (ours may take a moment to go): its proxies read theirs as its job
+    starts, and the file may be one of the new ones."""
+    if not paths:
+        return
+    deadline = time.monotonic() + patience
+    while _hydra_running():
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
     for path in paths:
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+def _hydra_running() -> bool:
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            if comm.read_text().strip() in {"mpiexec.hydra", "mpiexec", "hydra_pmi_proxy"}:
+                return True
+    return False
+
+
+def clean_after_failure(segments: set[str], topology: set[Path]) -> None:
+    """What an aborted MPICH job leaves behind, given what there was before it started."""
+    remove_orphan_segments(mpich_segments() - segments)
+    remove_topology_files(hydra_files() - topology)
 
 
 def mpiexec(n: int, *command: str) -> list[str]:
@@ -262,7 +287,7 @@ def without_launcher_notice(stderr: str) -> str:
 def run(
     argv: Sequence[str], *, timeout: float = 60.0, env: Mapping[str, str] | None = None,
     stdin: str | None = None, cwd: str | os.PathLike[str] | None = None,
-    during: Callable[[subprocess.Popen[str]], None] | None = None,
+    during: Callable[[subprocess.Popen[str]], None] | None = None, clean: bool = True,
 ) -> Finished:
     """Run ``argv`` to completion, or kill it and everything it started after ``timeout`` s.
 
@@ -270,8 +295,8 @@ def run(
     ranks, or a pool's workers, are all killed together, so a hung run leaves no
     process behind. It runs in our environment plus :func:`mpi_environment` and
     a backing directory of its own under Open MPI, plus ``env``. After a run that failed,
-    the files an aborted MPICH job leaves behind are removed (see
-    :func:`remove_orphan_segments` and :func:`hydra_files`).
+    the files an aborted MPICH job leaves behind are removed (:func:`clean_after_failure`),
+    unless ``clean`` is false.
 
     ``during``: called in a thread of its own with the running process (to signal it
     from outside, as ``bench faults`` does). ``seconds`` ends when the command does,
@@ -285,8 +310,10 @@ def run(
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
             env={**os.environ, **mpi_environment(), **backing, **(env or {})}, cwd=cwd,
         )
+        helper = None
         if during is not None:
-            threading.Thread(target=during, args=(process,), daemon=True).start()
+            helper = threading.Thread(target=during, args=(process,), daemon=True)
+            helper.start()
         returncode: int | None
         try:
             stdout, stderr = process.communicate(stdin, timeout=timeout)
@@ -300,10 +327,10 @@ def run(
             process.wait()
             raise
         seconds = time.perf_counter() - start
-    if returncode != 0:
-        remove_orphan_segments(mpich_segments() - before)
-        # Read by the launcher's proxies as a job starts; ours has ended by now.
-        remove_files(hydra_files() - topology)
+        if helper is not None:
+            helper.join(timeout=5)  # what it noted about the run is read after we return
+    if returncode != 0 and clean:
+        clean_after_failure(before, topology)
     return Finished(tuple(argv), returncode, stdout, stderr, seconds)
 
 

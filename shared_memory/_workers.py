@@ -9,29 +9,57 @@ multiprocessing counterpart of the MPI side's abort on error.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
+import threading
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing import connection, parent_process
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def _ignore_sigint() -> None:
+def become_worker() -> None:
+    """What every worker process does first (``@worker`` targets, a pool's initializer).
+
+    * Ignore SIGINT. Ctrl-C in a terminal sends it to every process of the foreground
+      group, the workers included, and each would print a KeyboardInterrupt traceback of
+      its own. The parent alone decides: it stops the workers (``started``,
+      ``Pool.__exit__``) and exits with 130 (``report_failures``).
+    * End at once if the parent dies. A parent killed with SIGKILL cannot stop anybody,
+      and a worker blocked on a queue or a pipe its parent fed would wait for ever: a
+      thread watches the parent's sentinel, which becomes ready when the parent is gone.
+
+    Done here, in the worker, because it holds under every start method: a spawned or
+    forkserver child starts from a fresh interpreter, or from handlers reset after the fork.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = parent_process()
+    if parent is not None and parent.sentinel is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), name="orphan-guard",
+                         daemon=True).start()
 
 
-# Ctrl-C in a terminal sends SIGINT to every process of the foreground group: the parent
-# and all its workers. Left alone, each worker prints a KeyboardInterrupt traceback of its
-# own. So workers ignore SIGINT and the parent alone decides: it stops them (``started``,
-# ``Pool.__exit__``) and exits with 130 (``report_failures``). Forked workers get this
-# from the fork hook; spawned ones (a fresh interpreter) when they import this module.
-os.register_at_fork(after_in_child=_ignore_sigint)
-if parent_process() is not None:
-    _ignore_sigint()
+def _exit_with(sentinel: int) -> None:
+    connection.wait([sentinel])
+    os._exit(1)  # no clean-up: the parent that would want it is gone
+
+
+def worker(target: Callable[P, R]) -> Callable[P, R]:
+    """Mark a function that runs as a worker process's target: :func:`become_worker` first."""
+
+    @functools.wraps(target)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        become_worker()
+        return target(*args, **kwargs)
+
+    return run
 
 
 class WorkerFailed(RuntimeError):
@@ -42,7 +70,7 @@ class WorkerFailed(RuntimeError):
         if code is not None and code < 0:
             how = f"was killed by signal {-code}"
         elif code == 1:  # what a Process whose run() raised exits with, traceback printed
-            how = "exited with status 1 (it raised: its traceback is above)"
+            how = "exited with status 1 (as after an uncaught exception: see its traceback above)"
         else:
             how = f"exited with status {code}"
         super().__init__(f"worker {process.name} {how}")

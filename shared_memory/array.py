@@ -76,6 +76,7 @@ def view(segment: SharedMemory, items: int) -> np.ndarray:
 GO, DONE, STOP = "go", "done", "stop"  # the orders and the answer, over each worker's pipe
 
 
+@_workers.worker
 def serve(
     name: str, items: int, worker: int, part: range, fault: contract.Fault | None,
     orders: Connection,

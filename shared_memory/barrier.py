@@ -42,6 +42,7 @@ from shared_memory import _workers
 STAGGER = 0.01  # seconds between two workers' arrivals
 
 
+@_workers.worker
 def meet(
     worker: int, barrier: BarrierType | None, lock: LockType, counter: ctypes.c_int,
     turns: ctypes.Array, arrived: ctypes.Array, left: ctypes.Array,

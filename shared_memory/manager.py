@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import MutableMapping, MutableSequence, Sequence
-from multiprocessing import Manager, Process, current_process
+from multiprocessing import Process, current_process
+from multiprocessing.managers import SyncManager
 
 from bench import contract
 from shared_memory import _workers
 
 
+@_workers.worker
 def store(
     worker: int, keys: range, table: MutableMapping[int, int],
     log: MutableSequence[tuple[int, str, list[int]]] | None, fault: contract.Fault | None,
@@ -54,8 +56,11 @@ def run(
     items: int, workers: int = 4, *, trace: bool = False, fault: contract.Fault | None = None
 ) -> dict[int, int]:
     """``{key: 2*key}`` for keys 0..items-1, filled by ``workers`` processes through a manager."""
+    # The server is a process of ours too: it must end if we are killed (become_worker).
+    manager = SyncManager()
+    manager.start(_workers.become_worker)
     # The `with` block shuts the server process down on the way out, also after an error.
-    with Manager() as manager:
+    with manager:
         if trace:
             print(f"manager server at {manager.address!r}", file=sys.stderr)
         table = manager.dict()

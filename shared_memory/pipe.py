@@ -64,6 +64,7 @@ def received(inbox: Connection) -> Iterator[int]:
             return
 
 
+@_workers.worker
 def stage(
     worker: int, stages: Sequence[str], items: int, inbox: Connection | None,
     outbox: Connection, unused: Sequence[Connection], fault: contract.Fault | None,

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from functools import partial
 from multiprocessing import Pool, active_children, connection, current_process
 from multiprocessing.pool import AsyncResult
+from multiprocessing.pool import Pool as PoolType
 from multiprocessing.process import BaseProcess
 from typing import TypeVar
 
@@ -58,9 +59,13 @@ def run(
         task = partial(square_or_fail, fault=fault, where=trace)
     before = set(active_children())
     # The `with` block terminates the workers on the way out, also after an error.
-    with Pool(workers) as pool:
+    with Pool(workers, initializer=_workers.become_worker) as pool:
         pool_workers = [p for p in active_children() if p not in before]
-        results = wait_watching(pool.map_async(task, range(items)), pool_workers)
+        try:
+            results = wait_watching(pool.map_async(task, range(items)), pool_workers)
+        except _workers.WorkerFailed:
+            abandon(pool, pool_workers)
+            raise
     if not trace:
         return results
     contract.trace_by_worker([name for _, name in results])
@@ -81,6 +86,27 @@ def wait_watching(result: AsyncResult[list[T]], workers: Sequence[BaseProcess]) 
             process.join()  # the pool's own thread may reap it first; either way it is over
             raise _workers.WorkerFailed(process)
     return result.get()
+
+
+def abandon(pool: PoolType, workers: Sequence[BaseProcess]) -> None:
+    """After a worker died: kill the others, and free the queue locks the dead one may hold.
+
+    Leaving the ``with`` block calls ``Pool.terminate()``, which takes the task queue's read
+    lock (an idle worker holds it while it waits for a task) and writes to the result queue
+    under its write lock (a worker holds that one while it sends a result). A worker killed
+    holding either would make ``terminate()`` wait for ever. Once no worker is alive, nobody
+    else takes those two locks (the parent reads and writes the pipes directly), so we free
+    them. This reaches into ``Pool``'s internals (``_inqueue``, ``_outqueue``), as little as
+    it can; ``concurrent.futures.ProcessPoolExecutor`` was built not to need it.
+    """
+    for process in workers:
+        process.kill()
+    for process in workers:
+        process.join()
+    for lock in (pool._inqueue._rlock, pool._outqueue._wlock):  # type: ignore[attr-defined]
+        if lock is not None:
+            lock.acquire(False)  # held by a dead worker or, now, by us: either way, free it
+            lock.release()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

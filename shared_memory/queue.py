@@ -56,6 +56,7 @@ def blocks(items: int, batch: int) -> list[range]:
     return [range(start, min(start + batch, items)) for start in range(0, items, batch)]
 
 
+@_workers.worker
 def produce(tasks: queues.Queue, items: int, batch: int, consumers: int) -> None:
     for block in blocks(items, batch):
         tasks.put(block)
@@ -68,6 +69,7 @@ def produce(tasks: queues.Queue, items: int, batch: int, consumers: int) -> None
         tasks.put(None)
 
 
+@_workers.worker
 def consume(
     index: int, tasks: queues.Queue, results: queues.Queue, fault: contract.Fault | None
 ) -> None:

@@ -73,6 +73,7 @@ def reporting(index: int, workers: int, refusal: str | None = None) -> Report:
     return Report(spawn_line(index, workers), me.name, os.getpid(), refusal)
 
 
+@_workers.worker
 def report_in(index: int, workers: int, conn: Connection, fault: contract.Fault | None) -> None:
     """A worker: its report back to the parent."""
     contract.strike(fault, index)
@@ -109,6 +110,7 @@ def try_to_have_a_child() -> str | None:
     return None
 
 
+@_workers.worker
 def daemon_worker(
     index: int, workers: int, conn: Connection, lifeline: Connection,
     fault: contract.Fault | None,
@@ -128,6 +130,7 @@ def _exit_normally(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+@_workers.worker
 def daemon_parent(
     workers: int, conn: Connection, lifeline: Connection, fault: contract.Fault | None
 ) -> None:

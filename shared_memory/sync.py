@@ -60,6 +60,7 @@ class Shared:
     peaks: Any  # RawArray: per worker, written only by that worker
 
 
+@_workers.worker
 def work(
     index: int, workers: int, items: int, shared: Shared, fault: contract.Fault | None
 ) -> None:

@@ -42,6 +42,7 @@ UNIT = 0.01  # seconds one unit of work takes: also about the longest a stop req
 WORKING = "working"  # what a worker says once it has done its first unit
 
 
+@_workers.worker
 def work(index: int, stop: EventType, out: Connection, fault: contract.Fault | None) -> None:
     """A worker: square successive numbers until ``stop`` is set, then clean up."""
     contract.strike(fault, index)

@@ -44,6 +44,7 @@ class Squarer(Process):
         self.results = results
         self.fault = fault
 
+    @_workers.worker
     def run(self) -> None:
         """In the child: the squares of the share, and who made them, to the parent."""
         contract.strike(self.fault, self.index)

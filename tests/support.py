@@ -80,7 +80,7 @@ def assert_worker_failed(
     if process is not None:
         assert done.stderr.splitlines()[-1] == (
             f"python -m {module}: error: worker {process} exited with status 1 "
-            "(it raised: its traceback is above)"
+            "(as after an uncaught exception: see its traceback above)"
         )
 
 

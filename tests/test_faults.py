@@ -63,6 +63,24 @@ def test_each_way_of_ending_badly_is_reported(changes, problem):
     assert any(p.startswith(problem) for p in outcome(**changes).problems())
 
 
+def test_the_victims_own_words_are_not_a_report():
+    # Only the victim spoke: the parent (or mpiexec) that should have noticed said nothing.
+    mp = outcome(stderr="worker 1 kills itself with SIGKILL (--fault kill:1)\n")
+    assert "nobody reported the failed worker" in mp.problems()
+    case = faults.Case("mpi4py", Pair("pool"), "raise:1")
+    said = "bench.contract.InjectedFault: worker 1 fails on purpose (--fault raise:1)\n"
+    assert "nobody reported the failed worker" in outcome(case, stderr=said).problems()
+    reported = said + "rank 1 on vm: error: InjectedFault: worker 1 fails on purpose\n"
+    assert outcome(case, stderr=reported).problems() == []
+
+
+def test_mpichs_notice_on_stdout_is_a_report():
+    case = faults.Case("mpi4py", Pair("pool"), "SIGKILL worker")
+    done = launch.Finished(("x",), 9, "=   BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES\n",
+                           "", 0.1)
+    assert faults.Outcome(case, done, 0.1, 0, (), limit=10.0).problems() == []
+
+
 def test_a_raise_must_show_the_exception():
     case = faults.Case("mpi4py", Pair("pool"), "raise:1")
     assert "the exception is not on stderr" in outcome(case, stderr="rank 1 died\n").problems()

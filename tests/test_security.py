@@ -69,9 +69,24 @@ def test_every_manager_or_listener_is_given_an_authkey():
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-            if name in {"Listener", "Client"} or name.endswith("Manager") and node.args:
-                keywords = {k.arg for k in node.keywords}
+            keywords = {k.arg for k in node.keywords}
+            # Manager() with no address listens on a fresh Unix socket with a random key.
+            given_address = bool(node.args) or "address" in keywords
+            if name in {"Listener", "Client"} or (name.endswith("Manager") and given_address):
                 assert "authkey" in keywords, f"{path.name}:{node.lineno}: {name} without authkey"
+
+
+def test_no_address_tuple_listens_on_every_interface():
+    # ("", port) and ("0.0.0.0", port) mean every interface: never in this project.
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Tuple) and len(node.elts) == 2:
+                host = node.elts[0]
+                if isinstance(host, ast.Constant) and host.value in {"", "0.0.0.0", "::"}:
+                    port = node.elts[1]
+                    assert not isinstance(port, ast.Constant) or not isinstance(
+                        port.value, int
+                    ), f"{path.name}:{node.lineno}: listens on every interface"
 
 
 def test_results_are_read_as_json_never_pickle():
