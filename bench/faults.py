@@ -65,7 +65,7 @@ PROGRAM = re.compile(r"^python -m \S+: ")  # left out of the table: the row says
 REPORTED = {
     "multiprocessing": r"^python -m shared_memory\.\S+: error: ",
     "mpi4py": r"^rank \d+ on \S+: error: |BAD TERMINATION OF ONE OF YOUR APPLICATION|"
-              r"exited on signal",
+              r"exited on\s+signal",  # Open MPI breaks its line there
 }
 WORKER_LINE = re.compile(r"worker|\brank\b|\bPID\b", re.IGNORECASE)  # ForkPoolWorker-1 too
 

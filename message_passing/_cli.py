@@ -9,6 +9,9 @@ so one failing rank ends the whole job, non-zero, within moments.
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import sys
 import traceback
 from collections.abc import Iterator
@@ -41,6 +44,7 @@ def abort_on_error() -> Iterator[None]:
     status 130 and no traceback; it still aborts, because a rank blocked in a receive
     runs no Python code, so never sees the signal, and only the abort ends it.
     """
+    end_with_launcher()
     try:
         yield
     except KeyboardInterrupt:
@@ -54,6 +58,30 @@ def abort_on_error() -> Iterator[None]:
         traceback.print_exc()
         print(f"{who()}: error: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
+
+
+# Variables a launcher sets in each process it starts (MPICH's hydra, PMIx: Open MPI, Slurm).
+LAUNCHED = ("PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK")
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def end_with_launcher() -> None:
+    """Under ``mpiexec``, on Linux: be killed when the launcher's process that started us dies.
+
+    MPICH's proxies end their ranks when ``mpiexec`` is killed, but Open MPI's ``mpiexec``
+    (prterun) is the ranks' parent itself, and killed with SIGKILL it can tell nobody: its
+    ranks would go on alone until they next need it. The kernel can tell them instead
+    (``prctl(PR_SET_PDEATHSIG)``). Not for a process started without a launcher: its
+    parent is a shell, which may well end before it.
+    """
+    if not sys.platform.startswith("linux") or not any(v in os.environ for v in LAUNCHED):
+        return
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        return  # not allowed here: we keep the launcher's own clean-up
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(1)
 
 
 def host() -> str:

@@ -2,7 +2,8 @@
 
     python -m shared_memory.manager [--workers 4] [--items 10] [--trace]
 
-``Manager()`` starts a server process that owns a real ``dict``; the workers
+``Manager()`` (here a ``SyncManager`` started by hand, so that its server process, too,
+ends with us) starts a server process that owns a real ``dict``; the workers
 get a proxy to it, and every operation on the proxy (``table[key] = value``)
 is a request that the server carries out whole on its dict (it serves each
 client in a thread of its own, and one dict operation is atomic there), so
