@@ -4,6 +4,7 @@ left behind, even when the block fails. Needs root, ``ip netns`` and MPICH: skip
 with the reason."""
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -18,6 +19,12 @@ needs_hosts = pytest.mark.skipif(WHY is not None, reason=f"two hosts cannot be m
 
 NETNS = "import os; print(os.readlink('/proc/self/ns/net'))"
 ARRAY_ITEMS = 1_000_000  # float64: 8 MB, half of it on the second host, there and back
+
+
+def netns_ids(stdout):
+    # Found, not split: hydra passes on each host's output as it comes, so the lines of two
+    # ranks on different hosts can run into each other ("net:[1]net:[2]\n\n").
+    return re.findall(r"net:\[\d+\]", stdout)
 
 
 def across(pair, n, *command, timeout=60):
@@ -44,7 +51,7 @@ def test_ranks_run_in_the_namespaces_of_their_hosts():
     with hosts.two_hosts() as pair:
         done = across(pair, 2, sys.executable, "-c", NETNS)
         assert done.returncode == 0, done.stderr
-        seen = set(done.stdout.split())
+        seen = set(netns_ids(done.stdout))
         assert len(seen) == 2  # one rank in each namespace
         assert os.readlink("/proc/self/ns/net") not in seen  # and neither is ours
 
@@ -116,7 +123,7 @@ def test_two_pairs_side_by_side_do_not_collide():
         for pair in (first, second):
             done = across(pair, 2, sys.executable, "-c", NETNS)
             assert done.returncode == 0, done.stderr
-            seen += done.stdout.split()
+            seen += netns_ids(done.stdout)
         assert len(set(seen)) == 4
     assert hosts.leftovers() == []
 
