@@ -57,6 +57,7 @@ import numpy as np
 
 from bench import _timing, contract
 from bench._timing import Batch, Plan, Step
+from shared_memory import _workers
 
 PROG = "python -m bench.latency_mp"
 
@@ -600,25 +601,12 @@ def handshake(control: Connection, leader: bool) -> None:
         control.send_bytes(b"r")
 
 
-def _orphan_guard() -> None:
-    """In the child: end at once if the parent dies (nobody is left to measure for)."""
-    parent = multiprocessing.parent_process()
-    if parent is None or parent.sentinel is None:
-        return
-
-    def watch() -> None:
-        connection.wait([parent.sentinel])
-        os._exit(1)
-
-    threading.Thread(target=watch, name="orphan-guard", daemon=True).start()
-
-
 def follow(
     channel: Channel, plan: Plan, control: Connection, cpu: int | None,
     fault: contract.Fault | None,
 ) -> None:
     """The child's whole life: pin, say where it runs, do its half of every batch."""
-    _orphan_guard()
+    _workers.end_with_parent()  # nobody is left to measure for
     _timing.pin(cpu)
     channel.open(leader=False)
     clean = False

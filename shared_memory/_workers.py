@@ -40,6 +40,12 @@ def become_worker() -> None:
     forkserver child starts from a fresh interpreter, or from handlers reset after the fork.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end_with_parent()
+
+
+def end_with_parent() -> None:
+    """In a child process: exit at once when the parent is gone (a thread waits on its
+    sentinel). Nothing to do in a process that multiprocessing did not start."""
     parent = parent_process()
     if parent is not None and parent.sentinel is not None:
         threading.Thread(target=_exit_with, args=(parent.sentinel,), name="orphan-guard",
