@@ -41,26 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker counts: processes on one side, ranks on the other (default 4)",
     )
     check.add_argument("--quiet", action="store_true", help="no progress bar")
-    lat = commands.add_parser(
-        "latency", help="latency and bandwidth of every channel between two processes",
-        description=latency.__doc__.splitlines()[0] if latency.__doc__ else None,
-    )
-    latency.add_arguments(lat)
-    work = commands.add_parser(
-        "square", help="the squaring workload through every pattern, both ways, vs the floor",
-        description=square.__doc__.splitlines()[0] if square.__doc__ else None,
-    )
-    square.add_arguments(work)
-    boot = commands.add_parser(
-        "startup", help="start-up of the pool programs against bare equivalents (1.3x target)",
-        description=startup.__doc__.splitlines()[0] if startup.__doc__ else None,
-    )
-    startup.add_arguments(boot)
-    broken = commands.add_parser(
-        "faults", help="every pattern made to fail, both ways: prompt end, nothing left behind",
-        description=faults.__doc__.splitlines()[0] if faults.__doc__ else None,
-    )
-    faults.add_arguments(broken)
+    for name, module, summary in (
+        ("latency", latency, "latency and bandwidth of every channel between two processes"),
+        ("square", square, "the squaring workload through every pattern, both ways, vs the floor"),
+        ("startup", startup,
+         "start-up of the pool programs against bare equivalents (1.3x target)"),
+        ("faults", faults,
+         "every pattern made to fail, both ways: prompt end, nothing left behind"),
+    ):
+        # Each of these modules describes itself (its doc's first line) and its options.
+        command = commands.add_parser(
+            name, help=summary,
+            description=module.__doc__.splitlines()[0] if module.__doc__ else None,
+        )
+        module.add_arguments(command)
     rep = commands.add_parser("report", help="report.md and PNG plots from results files")
     rep.add_argument("files", nargs="+", metavar="FILE")
     rep.add_argument("--output", metavar="DIR",
