@@ -244,16 +244,24 @@ def processes_with(token: str) -> list[int]:
     return found
 
 
+def stat_fields(pid: int | str) -> list[str]:
+    """``/proc/PID/stat`` after the command name: state, parent PID, ... ([] once it is gone).
+
+    The command name, in parentheses, may hold spaces: the fields follow the last ')'.
+    """
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
 def descendants(pid: int) -> list[int]:
     """Every process below ``pid``, from /proc (children before grandchildren)."""
     parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # The command name, in parentheses, may hold spaces: the fields follow the last ')'.
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
+    for entry in Path("/proc").glob("[0-9]*"):
+        fields = stat_fields(entry.name)
+        if len(fields) > 1:
+            parents.setdefault(int(fields[1]), []).append(int(entry.name))
     found, todo = [], [pid]
     while todo:
         children = sorted(parents.get(todo.pop(0), []))
@@ -321,15 +329,7 @@ class Striker:
 
 def idle(pids: Sequence[int]) -> list[int]:
     """Those of ``pids`` asleep (state S: waiting for work, not computing)."""
-    found = []
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state == "S":
-            found.append(pid)
-    return found
+    return [pid for pid in pids if stat_fields(pid)[:1] == ["S"]]
 
 
 def run_case(case: Case, limit: float = 10.0) -> Outcome:
