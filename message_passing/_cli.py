@@ -9,11 +9,10 @@ so one failing rank ends the whole job, non-zero, within moments.
 
 from __future__ import annotations
 
-import ctypes
+import ctypes  # mpi4py.MPI imports it anyway
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -55,6 +54,8 @@ def abort_on_error() -> Iterator[None]:
         raise
     except BaseException as exc:
         set_abort_status(1)
+        import traceback  # here: every rank's start-up would pay 2 ms for it
+
         traceback.print_exc()
         print(f"{who()}: error: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None

@@ -14,7 +14,6 @@ import os
 import signal
 import sys
 import threading
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing import connection, parent_process
@@ -190,6 +189,8 @@ def report_failures(prog: str) -> Iterator[None]:
         print(f"{prog}: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
     except Exception as exc:  # raised here, or by a worker and raised again here (a pool's)
+        import traceback  # here: every pattern's start-up would pay 2 ms for it
+
         traceback.print_exc()  # with a pool worker's own traceback as the cause
         print(f"{prog}: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
