@@ -17,53 +17,35 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
-from bench import compare, contract, faults, latency, report, results, square, startup, verify
-from bench.patterns import MODULES, pattern_name
+from bench import compare, faults, report, results, show, startup, verify
+from bench.latency import command as latency
+from bench.square import command as square
+from contract import cli, streams
+
+# Every subcommand: its name, its module (which gives add_arguments(parser) and
+# main(args) -> int), its line in --help.
+COMMANDS: tuple[tuple[str, ModuleType, str], ...] = (
+    ("verify", verify, "run every pattern both ways and compare the outputs"),
+    ("latency", latency, "latency and bandwidth of every channel between two processes"),
+    ("square", square, "the squaring workload through every pattern, both ways, vs the floor"),
+    ("startup", startup, "start-up of the pool programs against bare equivalents (1.3x target)"),
+    ("faults", faults, "every pattern made to fail, both ways: prompt end, nothing left behind"),
+    ("report", report, "report.md and PNG plots from results files"),
+    ("show", show, "print the tables of a results file"),
+    ("compare", compare, "ratios between two results files"),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = contract.make_parser("bench", __doc__)
+    parser = cli.make_parser("bench", __doc__)
     parser.add_argument("--quick", action="store_true",
-                        help="the main job in its shortest form (about 15 s)")
+                        help="the main job in its shortest form")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check = commands.add_parser(
-        "verify", help="run every pattern both ways and compare the outputs",
-        description="Run every pattern both ways and compare the outputs byte for byte.",
-    )
-    check.add_argument(
-        "patterns", nargs="*", type=pattern_name, metavar="PATTERN",
-        help=f"patterns to check (default: all of {', '.join(MODULES)})",
-    )
-    check.add_argument(
-        "--workers", nargs="+", type=contract.positive, default=[4], metavar="N",
-        help="worker counts: processes on one side, ranks on the other (default 4)",
-    )
-    check.add_argument("--quiet", action="store_true", help="no progress bar")
-    for name, module, summary in (
-        ("latency", latency, "latency and bandwidth of every channel between two processes"),
-        ("square", square, "the squaring workload through every pattern, both ways, vs the floor"),
-        ("startup", startup,
-         "start-up of the pool programs against bare equivalents (1.3x target)"),
-        ("faults", faults,
-         "every pattern made to fail, both ways: prompt end, nothing left behind"),
-    ):
-        # Each of these modules describes itself (its doc's first line) and its options.
-        command = commands.add_parser(
-            name, help=summary,
-            description=module.__doc__.splitlines()[0] if module.__doc__ else None,
-        )
-        module.add_arguments(command)
-    rep = commands.add_parser("report", help="report.md and PNG plots from results files")
-    rep.add_argument("files", nargs="+", metavar="FILE")
-    rep.add_argument("--output", metavar="DIR",
-                     help="folder for report.md and the plots (default results/report-<time>)")
-    show = commands.add_parser("show", help="print the tables of a results file")
-    show.add_argument("file")
-    diff = commands.add_parser("compare", help="ratios between two results files")
-    diff.add_argument("old")
-    diff.add_argument("new")
+    for name, module, summary in COMMANDS:
+        module.add_arguments(commands.add_parser(name, help=summary))
     return parser
 
 
@@ -87,8 +69,7 @@ def main_job(quick: bool, quiet: bool) -> int:
     """verify, then short latency and square runs, then the report: what ``make run`` shows."""
     parser = build_parser()
     flags = ["--quiet"] if quiet else []
-    workers = ["2"] if quick else ["4"]
-    status = verify.main([], [int(w) for w in workers], quiet)
+    status = verify.main(parser.parse_args(["verify", "--workers", "2" if quick else "4", *flags]))
     if status != 0:
         print("the two ways disagree: no measurement until they do")
         return status
@@ -103,34 +84,23 @@ def main_job(quick: bool, quiet: bool) -> int:
     print()
     for path in written:
         print(f"results: {path}")
-    return report.main(written, None)
+    return report.main(parser.parse_args(["report", *written]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    modules = {name: module for name, module, _ in COMMANDS}
     try:
         if args.command is None:
-            return main_job(args.quick, args.quiet)
-        if args.command == "verify":
-            return verify.main(
-                getattr(args, "patterns", []), getattr(args, "workers", [4]),
-                getattr(args, "quiet", False),
-            )
-        if args.command == "latency":
-            return latency.main(args)
-        if args.command == "square":
-            return square.main(args)
-        if args.command == "startup":
-            return startup.main(args)
-        if args.command == "faults":
-            return faults.main(args)
-        if args.command == "report":
-            return report.main(args.files, args.output)
-        if args.command == "show":
-            return compare.show(args.file)
-        if args.command == "compare":
-            return compare.compare(args.old, args.new)
+            status = main_job(args.quick, args.quiet)
+        else:
+            status = modules[args.command].main(args)
+        streams.flush_stdout()  # a stdout closed early (| head): 141, quietly (contract.streams)
+        return status
+    except BrokenPipeError as error:
+        streams.end_if_stdout_closed(error)
+        raise
     except results.ResultsError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     except results.MeasurementFailed as error:
@@ -138,7 +108,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    raise AssertionError(args.command)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,19 @@
-"""``python -m bench show FILE`` and ``python -m bench compare OLD NEW``."""
+"""``python -m bench compare OLD NEW``: per benchmark in both, the change and whether it is real."""
 
 from __future__ import annotations
 
-from bench import latency, results, square, startup, stats, tables
+import argparse
+
+from bench import _stats, _tables, results
 
 
-def show(path: str) -> int:
-    doc = results.load(path)
-    reports = {"latency": latency.report, "square": square.report, "startup": startup.report}
-    if doc["kind"] in reports:
-        print(reports[doc["kind"]](doc), end="")
-        return 0
-    raise results.ResultsError(f"{path}: no report for results of kind {doc['kind']!r}")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("old")
+    parser.add_argument("new")
+
+
+def main(args: argparse.Namespace) -> int:
+    return compare(args.old, args.new)
 
 
 def compare(old_path: str, new_path: str, alpha: float = 0.05) -> int:
@@ -24,19 +26,19 @@ def compare(old_path: str, new_path: str, alpha: float = 0.05) -> int:
         earlier = before.get(bench["name"])
         if earlier is None:
             continue
-        a, b = stats.summary(earlier["values"]), stats.summary(bench["values"])
-        real = stats.significant(earlier["values"], bench["values"], alpha)
+        a, b = _stats.summary(earlier["values"]), _stats.summary(bench["values"])
+        real = _stats.significant(earlier["values"], bench["values"], alpha)
         quiet += not real
         rows.append([
-            bench["name"], tables.seconds(a["median"]), tables.seconds(b["median"]),
-            stats.ratio_text(a["median"], b["median"]), "" if real else "not significant",
+            bench["name"], _tables.seconds(a["median"]), _tables.seconds(b["median"]),
+            _stats.ratio_text(a["median"], b["median"]), "" if real else "not significant",
         ])
     if not rows:
         print("no benchmark in common")
         return 1
     print(f"old: {old_path} ({old['metadata']['date']}, {old['metadata']['host']})")
     print(f"new: {new_path} ({new['metadata']['date']}, {new['metadata']['host']})")
-    print(tables.render(["benchmark", "old median", "new median", "change", ""], rows, right=1))
+    print(_tables.render(["benchmark", "old median", "new median", "change", ""], rows, right=1))
     print(f"{len(rows)} benchmarks compared; {quiet} within the noise "
           f"(Mann-Whitney U, p >= {alpha})")
     return 0

@@ -9,20 +9,25 @@ Two kinds of case:
   ``--fault kill:1`` (worker 1 is killed with SIGKILL there), on every pattern
   of both packages, with 4 workers;
 * from outside, on a long run (``MPVSMPI_COST_US`` makes each item cost 20 ms):
-  SIGKILL to one worker's (rank's) PID, and SIGINT to the parent (``mpiexec``)
-  alone or to its whole process group, as Ctrl-C in a terminal does.
+  SIGKILL or SIGTERM to one worker's (rank's) PID, SIGKILL or SIGTERM to the parent
+  (``mpiexec``), and SIGINT to the parent alone or to its whole process group, as Ctrl-C
+  in a terminal does. SIGTERM is what ``kill``, ``timeout``, ``docker stop`` and Slurm's
+  ``scancel`` send.
 
 A case passes when the run ends within the limit (10 s by default: from the
 start for an injected fault, from the signal for the others), with a non-zero
-status (exactly 130 after SIGINT, and no traceback; Open MPI's ``mpiexec``
-exits with 1 there, see :func:`sigint_status`), with a line on stderr
-naming the failed worker (not after SIGINT, where nothing failed), and with
+status (exactly 130 after SIGINT and 143 after SIGTERM to the parent, with no
+traceback; Open MPI's ``mpiexec`` exits with 1 there, see :func:`interrupted_status`),
+with a line on stderr naming the failed worker (not after a signal to the parent,
+where no worker failed: then a line that says the run was terminated), and with
 nothing left behind: no process of the run (each run's environment carries a
 token we look for in ``/proc/*/environ`` afterwards, so even a process that
 left the group is found), no new file in ``/dev/shm`` nor MPICH topology file in
 /tmp, no ``resource_tracker`` warning. An aborted MPICH job cannot unlink its own
-shared-memory and topology files: the harness removes them after any failed run
-(``launch.clean_after_failure``), and the table counts them apart ("MPI's files").
+shared-memory and topology files, so every MPI ``main`` unlinks their names once every rank
+is past ``MPI_Init`` (``message_passing.runtime.unlink_node_files``); what a program that does
+not leaves, the harness removes after any failed run (``launch.clean_after_failure``), and
+the table counts it apart ("MPI's files").
 """
 
 from __future__ import annotations
@@ -39,12 +44,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from bench import contract, launch, tables, verify
+from bench import _tables, launch, verify
 from bench.patterns import MODULES, PAIRS, Pair, pattern_name
+from contract import cli, unit
 
 KINDS = ("raise", "kill")
 # Signals from outside, each sent during a long run: (items, microseconds per item). Every
-# item costs its time on the wall clock (contract.burn), so 8000 items at 20 ms keep 4 workers
+# item costs its time on the wall clock (unit.burn), so 8000 items at 20 ms keep 4 workers
 # busy for 40 s: a run that ends within the limit did not just finish its work. The idle case
 # (pool only) gives 2 workers one 60 s item each, and kills the others while they wait for work.
 SIGNALS = {
@@ -53,7 +59,13 @@ SIGNALS = {
     "SIGKILL parent": ("8000", "20000"),
     "SIGINT parent": ("8000", "20000"),
     "SIGINT group": ("8000", "20000"),
+    "SIGTERM worker": ("8000", "20000"),
+    "SIGTERM parent": ("8000", "20000"),
 }
+# What the run says on stderr when SIGTERM reached its parent: the parent's line, or each
+# rank's (message_passing.runtime.abort_on_sigterm), or, under Open MPI, whose mpiexec stops
+# forwarding the ranks' lines once it tears the job down, its notice of their abort with 143.
+TERMINATED = re.compile(r": terminated \(SIGTERM\)$|^\s*Errorcode: 143$", re.MULTILINE)
 SIDES = ("multiprocessing", "mpi4py")
 WORKERS = 4
 VICTIM = 1  # the worker every case fails: not 0, which is often the MPI side's root
@@ -64,7 +76,8 @@ MORE_VARIANTS = (Pair("spawn", ("--daemon",)), Pair("terminate", ("--hard",)))
 PROGRAM = re.compile(r"^python -m \S+: ")  # left out of the table: the row says which
 REPORTED = {
     "multiprocessing": r"^python -m shared_memory\.\S+: error: ",
-    "mpi4py": r"^rank \d+ on \S+: error: |BAD TERMINATION OF ONE OF YOUR APPLICATION|"
+    "mpi4py": r"^rank \d+ on \S+: (error: |terminated \(SIGTERM\))|"
+              r"BAD TERMINATION OF ONE OF YOUR APPLICATION|"
               r"exited on\s+signal",  # Open MPI breaks its line there
 }
 WORKER_LINE = re.compile(r"worker|\brank\b|\bPID\b", re.IGNORECASE)  # ForkPoolWorker-1 too
@@ -111,17 +124,22 @@ class Outcome:
     files_left: tuple[str, ...]
     limit: float
     signalled: bool = True
+    unsent: str = ""  # with signalled false: why the striker sent nothing (Striker.unsent)
     # What the MPI library left (an aborted MPICH job's shared-memory and topology files) and
     # the harness removed after the run, as it does after every failed run: counted, not held
-    # against the case, since no program can unlink its files once it has been aborted.
+    # against the case, since no program can unlink its files once it has been aborted (our
+    # mains unlink them before: a job killed inside MPI_Init still leaves them).
     cleaned: tuple[str, ...] = ()
+    # Seconds the launcher outlived every process of its job before the harness killed it
+    # (launch.LauncherWatch); None when it ended on its own. Not held against the case either.
+    launcher_killed: float | None = None
 
     @property
     def says(self) -> str:
         """The line that names the failed worker or rank: the last such error line on stderr,
         else the last such line on stderr, else on stdout (where MPICH's ``mpiexec`` reports
         a killed rank); '' when none does, or when nothing failed (SIGINT)."""
-        if self.case.fault.startswith("SIGINT"):
+        if self.case.fault.startswith("SIGINT") or self.case.fault == "SIGTERM parent":
             return ""
         for lines in (self.finished.stderr.splitlines(), self.finished.stdout.splitlines()):
             named = [line.strip() for line in lines if WORKER_LINE.search(line)]
@@ -154,12 +172,15 @@ class Outcome:
         if done.timed_out or self.seconds > self.limit:
             found.append(f"took {self.seconds:.1f} s (limit {self.limit:g} s)")
         if not self.signalled:
-            found.append("the workers never all started, so no signal was sent")
-        if self.case.fault.startswith("SIGINT"):
-            if done.returncode != sigint_status(self.case.side):
-                found.append(f"exit {done.returncode}, not {sigint_status(self.case.side)}")
+            found.append(f"no signal was sent: {self.unsent or 'the workers never all started'}")
+        if self.case.fault.startswith("SIGINT") or self.case.fault == "SIGTERM parent":
+            status = interrupted_status(self.case.side, self.case.fault.split()[0])
+            if done.returncode != status:
+                found.append(f"exit {done.returncode}, not {status}")
             if "Traceback" in done.stderr:
                 found.append("a traceback on stderr")
+            if self.case.fault == "SIGTERM parent" and not TERMINATED.search(done.stderr):
+                found.append("no line on stderr says the run was terminated")
         else:
             if done.returncode == 0:
                 found.append("exit 0")
@@ -182,15 +203,17 @@ class Outcome:
         return not self.problems()
 
 
-def sigint_status(side: str) -> int:
-    """The exit status a run ends with after Ctrl-C: 128 + SIGINT, as a shell reports it.
+def interrupted_status(side: str, name: str = "SIGINT") -> int:
+    """The exit status a run ends with after SIGINT (Ctrl-C) or SIGTERM to its parent: 128 +
+    the signal's number, as a shell reports it (130, 143).
 
-    Except under Open MPI: its ``mpiexec`` (PRRTE's prterun) does not pass SIGINT on (it
-    refuses to be told to), but ends the job with SIGTERM, then SIGKILL, and exits with 1.
+    Except under Open MPI: its ``mpiexec`` (PRRTE's prterun) does not pass SIGINT or SIGTERM
+    on (it refuses to be told to pass SIGINT), but ends the job with SIGTERM, then SIGKILL,
+    and exits with 1, whatever status the ranks abort with.
     """
     if side == "mpi4py" and launch.mpi_flavour() == "openmpi":
         return 1
-    return 128 + signal.SIGINT
+    return 128 + signal.Signals[name]
 
 
 def cases(
@@ -244,38 +267,12 @@ def processes_with(token: str) -> list[int]:
     return found
 
 
-def stat_fields(pid: int | str) -> list[str]:
-    """``/proc/PID/stat`` after the command name: state, parent PID, ... ([] once it is gone).
-
-    The command name, in parentheses, may hold spaces: the fields follow the last ')'.
-    """
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return []
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid``, from /proc (children before grandchildren)."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        fields = stat_fields(entry.name)
-        if len(fields) > 1:
-            parents.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        children = sorted(parents.get(todo.pop(0), []))
-        found += children
-        todo += children
-    return found
-
-
 def workers_of(case: Case, pid: int) -> list[int]:
     """The PIDs of the run's workers, in worker order: the pattern's processes below the
     parent (pool workers are forks with the parent's command line), or the ranks by rank."""
     module = f"{'shared_memory' if case.side == 'multiprocessing' else 'message_passing'}."
     found = []
-    for child in descendants(pid):
+    for child in launch.descendants(pid):
         try:
             command = Path(f"/proc/{child}/cmdline").read_bytes()
             environ = Path(f"/proc/{child}/environ").read_bytes()
@@ -288,48 +285,124 @@ def workers_of(case: Case, pid: int) -> list[int]:
     return [child for _, child in sorted(found)]
 
 
+# How long the striker waits for every worker of a signalled run to be running at once. It waits
+# for that state, so a quick start costs nothing; the bound is generous because a loaded machine
+# (a CI runner going through the whole suite) can take long to start four interpreters. It was
+# 20 s counted from the launch, and a start slower than that was the one way a healthy run (its
+# stderr empty) could fail as "the workers never all started". The run's own time-out is longer
+# by as much (run_case): the case's limit counts from the signal, not from the start.
+START_PATIENCE = 45.0
+
+
 class Striker:
     """``launch.run``'s ``during``: waits for the workers, lets them start working, sends the
-    case's signal, and remembers when."""
+    case's signal, and remembers when; or, when it cannot, says why (``unsent``) and ends the
+    run, which would otherwise go on for the whole of its long work."""
 
-    def __init__(self, case: Case, patience: float = 20.0) -> None:
+    def __init__(self, case: Case, patience: float = START_PATIENCE) -> None:
         self.case, self.patience = case, patience
         self.sent: float | None = None
+        self.unsent = ""
 
     def __call__(self, process: subprocess.Popen[str]) -> None:
-        deadline = time.monotonic() + self.patience
-        while time.monotonic() < deadline and process.poll() is None:
-            workers = workers_of(self.case, process.pid)
-            if len(workers) >= WORKERS:
-                break
-            time.sleep(0.05)
-        else:
+        workers = self.wait_for_workers(process)
+        if workers is None:
             return
-        time.sleep(0.5)  # past start-up: in the middle of the work
+        if self.case.fault == "SIGKILL idle worker":
+            self.wait_for_work(process, workers)
         if process.poll() is not None:
-            return  # it ended on its own: no signal, and run_case says so
+            self.unsent = "the run ended on its own before the signal"
+            return
+        name, target = self.case.fault.split(" ", 1)
+        sig = signal.Signals[name]
         victims = {
-            "SIGKILL worker": [workers[VICTIM]],
-            "SIGKILL idle worker": idle(workers) or workers[-1:],
-        }.get(self.case.fault, [])
+            "worker": [workers[VICTIM]],
+            "idle worker": idle(workers) or workers[-1:],
+            "parent": [process.pid],
+        }.get(target, [])
         self.sent = time.perf_counter()
         try:
             if victims:
                 for pid in victims:
-                    os.kill(pid, signal.SIGKILL)
-            elif self.case.fault == "SIGKILL parent":
-                os.kill(process.pid, signal.SIGKILL)
-            elif self.case.fault == "SIGINT parent":
-                os.kill(process.pid, signal.SIGINT)
-            else:
-                os.killpg(process.pid, signal.SIGINT)
+                    os.kill(pid, sig)
+            else:  # the group
+                os.killpg(process.pid, sig)
         except ProcessLookupError:
             self.sent = None
+            self.unsent = "the process to signal was already gone"
+
+    def wait_for_workers(self, process: subprocess.Popen[str]) -> list[int] | None:
+        """Every worker's PID, in worker order, once all are seen at once; None (and
+        ``unsent`` said) when the run ends first or ``patience`` s pass."""
+        start = time.monotonic()
+        most = ready = 0
+        while process.poll() is None:
+            workers = workers_of(self.case, process.pid)
+            started = [pid for pid in workers if past_start_up(self.case, pid)]
+            if len(started) >= WORKERS:
+                return workers
+            most, ready = max(most, len(workers)), max(ready, len(started))
+            if time.monotonic() - start > self.patience:
+                self.unsent = (f"the workers never all started ({most} of {WORKERS} seen at "
+                               f"once, {ready} past start-up, in {self.patience:g} s)")
+                launch.kill_group(process.pid)
+                return None
+            time.sleep(0.05)
+        self.unsent = f"the run ended before its workers all started ({most} of {WORKERS} seen)"
+        return None
+
+
+    def wait_for_work(self, process: subprocess.Popen[str], workers: list[int]) -> None:
+        """Until a worker computes (state R), so that those still waiting for work are the idle
+        ones; for ``patience`` s at most, after which whichever are asleep are taken."""
+        deadline = time.monotonic() + self.patience
+        while process.poll() is None and time.monotonic() < deadline:
+            if any(launch.stat_fields(pid)[:1] == ["R"] for pid in workers):
+                return
+            time.sleep(0.05)
+
+
+def past_start_up(case: Case, pid: int) -> bool:
+    """Whether this worker is past its start-up, so that a signal finds it at its work, seen
+    from outside in the signals it handles (``/proc/PID/status``). A rank catches SIGTERM once
+    its ``main`` is inside ``runtime.abort_on_error`` (``abort_on_sigterm``; neither MPI
+    library catches SIGTERM on its own): mpi4py imported, MPI initialized, its arguments
+    parsed. On a loaded machine a rank can still be importing mpi4py well after it was
+    started, and a SIGINT there is a traceback from the import. A rank with nothing to do
+    leaves its ``main`` at once, and then waits in ``MPI_Finalize`` with Python's handlers
+    gone: MPI initialized (its shared memory mapped from /dev/shm), SIGINT no longer caught
+    (Python catches it from before mpi4py is imported until it finalizes). A
+    multiprocessing worker ignores SIGINT once it has run ``runtime.become_worker``, the
+    first thing it does."""
+    caught, ignored = signal_sets(pid)
+    if case.side != "mpi4py":
+        return signal.SIGINT in ignored
+    if signal.SIGTERM in caught:
+        return True
+    try:
+        return signal.SIGINT not in caught and "/dev/shm/" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def signal_sets(pid: int) -> tuple[set[int], set[int]]:
+    """The signals process ``pid`` catches and those it ignores; empty once it is gone."""
+    masks = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("SigCgt", "SigIgn"):
+                masks[key] = int(value, 16)
+    except OSError:
+        return set(), set()
+    return tuple(  # type: ignore[return-value]
+        {n + 1 for n in range(64) if masks.get(key, 0) >> n & 1} for key in ("SigCgt", "SigIgn")
+    )
 
 
 def idle(pids: Sequence[int]) -> list[int]:
     """Those of ``pids`` asleep (state S: waiting for work, not computing)."""
-    return [pid for pid in pids if stat_fields(pid)[:1] == ["S"]]
+    return [pid for pid in pids if launch.stat_fields(pid)[:1] == ["S"]]
 
 
 def run_case(case: Case, limit: float = 10.0) -> Outcome:
@@ -338,24 +411,30 @@ def run_case(case: Case, limit: float = 10.0) -> Outcome:
     env = {TOKEN: token}
     striker = None
     if not case.injected:
-        env[contract.COST_VARIABLE] = SIGNALS[case.fault][1]
+        env[unit.COST_VARIABLE] = SIGNALS[case.fault][1]
         striker = Striker(case)
     before = leftover_files()
     segments, topology = launch.mpich_segments(), launch.hydra_files()
     start = time.perf_counter()
-    # Past the limit we only wait long enough to tell a slow end from a hang.
-    finished = launch.run(case.argv(), timeout=limit + 30, env=env, during=striker, clean=False)
+    # Past the limit we only wait long enough to tell a slow end from a hang (and, for a
+    # signal, as long again as the striker may wait for the workers to start).
+    timeout = limit + 30 + (striker.patience if striker is not None else 0)
+    finished = launch.run(case.argv(), timeout=timeout, env=env, during=striker, clean=False)
     seconds = finished.seconds
     if striker is not None and striker.sent is not None:
         seconds = start + finished.seconds - striker.sent
-    left = _settled(lambda: processes_with(token))
+    # Up to 20 s: only while a process is still found, and one that a loaded machine has not
+    # yet scheduled to handle its signal is not one left behind.
+    left = _settled(lambda: processes_with(token), patience=20.0)
     files_left = _settled(lambda: sorted(leftover_files() - before))
     launch.clean_after_failure(segments, topology)
     cleaned = sorted(set(files_left) - leftover_files())
     files_left = [name for name in files_left if name not in cleaned]
     return Outcome(case, finished, seconds, len(left), tuple(files_left), limit,
                    signalled=striker is None or striker.sent is not None,
-                   cleaned=tuple(cleaned))
+                   unsent=striker.unsent if striker is not None else "",
+                   cleaned=tuple(cleaned),
+                   launcher_killed=finished.launcher_killed)
 
 
 def _settled(look: Callable[[], list[T]], patience: float = 1.0) -> list[T]:
@@ -383,10 +462,11 @@ def table(outcomes: Sequence[Outcome]) -> str:
     ]
     header = ("side", "pattern", "fault", "exit", "seconds", "procs left", "files left",
               "MPI's files", "tracker", "verdict", "the line naming the failed worker")
-    return tables.render(header, rows)
+    return _tables.render(header, rows)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (__doc__ or "").partition("\n")[0] or None
     parser.add_argument("--patterns", nargs="+", type=pattern_name, default=list(MODULES),
                         metavar="P", help="patterns for the injected faults (default: all)")
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS),
@@ -399,15 +479,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "each pattern's default, for the injected faults")
     parser.add_argument("--sides", nargs="+", choices=SIDES, default=list(SIDES),
                         help="which packages (default: both)")
-    parser.add_argument("--limit", type=contract.duration, default=10.0, metavar="S",
+    parser.add_argument("--limit", type=cli.duration, default=10.0, metavar="S",
                         help="seconds a case may take to end (default 10)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def main(args: argparse.Namespace) -> int:
+    launch.let_children_see_sigint()
     todo = cases(args.patterns, args.kinds, args.external, args.sides, args.variants)
     outcomes = []
-    with tables.progress(len(todo), args.quiet) as bar:
+    with _tables.progress(len(todo), args.quiet) as bar:
         for case in todo:
             bar.set_description(case.label)
             outcomes.append(run_case(case, args.limit))
@@ -417,6 +498,10 @@ def main(args: argparse.Namespace) -> int:
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
         print(f"--- {o.case.label}: {'; '.join(o.problems())}")
+    for o in outcomes:
+        if o.launcher_killed is not None:
+            print(f"--- {o.case.label}: the launcher outlived every process of its job by "
+                  f"{o.launcher_killed:.1f} s and was killed (see bench.launch.LAUNCHER_GRACE)")
     print(f"{len(outcomes) - len(failed)} of {len(outcomes)} cases ended within "
           f"{args.limit:g} s as they should, with nothing left behind")
     return 1 if failed else 0

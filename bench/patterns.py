@@ -54,6 +54,18 @@ PAIRS: tuple[Pair, ...] = (  # in the catalog's order
     Pair("pool", mpi_args=("--executor",)),
     Pair("array"),
     Pair("array", mpi_args=("--window",)),
+    Pair("broadcast"),
+    Pair("broadcast", ("--buffer",), ("--buffer",)),
+    Pair("reduce"),
+    Pair("reduce", shared_args=("--all",), mpi_args=("--all",)),
+    Pair("reduce", shared_args=("--scan",), mpi_args=("--scan",)),
+    Pair("reduce", shared_args=("--buffer",), mpi_args=("--buffer",)),
+    Pair("reduce", shared_args=("--all", "--buffer"), mpi_args=("--all", "--buffer")),
+    Pair("alltoall"),
+    Pair("alltoall", ("--buffer",), ("--buffer",)),
+    Pair("stencil"),
+    Pair("stencil", mpi_args=("--nonblocking",)),
+    Pair("deadlock"),
 )
 
 MODULES: tuple[str, ...] = tuple(dict.fromkeys(pair.module for pair in PAIRS))

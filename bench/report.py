@@ -5,18 +5,21 @@ against message size, one line per channel; time against N for each pattern,
 one line per way and worker count, the floor dashed, the naive array ways
 dotted; speed-up against workers;
 and the crossover chart, each way's time over the serial floor's against the
-per-item cost. A square document's text ends with the targets of issue 6 (start-up
+per-item cost. A square document's text ends with its targets (start-up
 included when it was measured); a startup document gives its table alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as _dt
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import latency, results, square, startup, stats
+from bench import _stats, results, startup
+from bench.latency import command as latency
+from bench.square import command as square
 
 Figure = Any
 
@@ -31,7 +34,7 @@ def _pyplot() -> Any:
 
 
 def _median(bench: dict[str, Any]) -> float:
-    return stats.summary(bench["values"])["median"]
+    return _stats.summary(bench["values"])["median"]
 
 
 def latency_plots(doc: results.Document, folder: Path) -> list[Path]:
@@ -184,8 +187,14 @@ def write(paths: Sequence[str], folder: str | None = None) -> tuple[Path, list[P
     return report, plots
 
 
-def main(paths: Sequence[str], folder: str | None) -> int:
-    report, plots = write(paths, folder)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("--output", metavar="DIR",
+                        help="folder for report.md and the plots (default results/report-<time>)")
+
+
+def main(args: argparse.Namespace) -> int:
+    report, plots = write(args.files, args.output)
     print(f"report: {report}")
     for plot in plots:
         print(f"plot:   {plot}")

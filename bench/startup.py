@@ -22,9 +22,8 @@ decided with the Mann-Whitney U test.
 Python's bytecode cache is on for the runs, as it is by default: the warm-up
 runs write (or refresh) ``__pycache__`` for our modules, as the installed
 mpi4py already has its own. A ``PYTHONDONTWRITEBYTECODE`` in the environment
-would otherwise make every run of ours compile our sources again (several
-milliseconds a process), a cost the baselines, written in a line or two, do
-not share.
+would otherwise make every run of ours compile our sources again, a cost the
+baselines, written in a line or two, do not share.
 """
 
 from __future__ import annotations
@@ -38,7 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import contract, launch, results, stats, tables
+from bench import _stats, _tables, launch, results
+from contract import cli
 
 TARGET = 1.3
 ALPHA = 0.05
@@ -82,11 +82,12 @@ PAIR_NAMES = tuple(p.name for p in PAIRS)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (__doc__ or "").partition("\n")[0] or None
     parser.add_argument("--pairs", nargs="+", choices=PAIR_NAMES, default=list(PAIR_NAMES),
                         help=f"pairs to measure (default: all of {', '.join(PAIR_NAMES)})")
-    parser.add_argument("--runs", type=contract.positive, default=20, metavar="R",
+    parser.add_argument("--runs", type=cli.positive, default=20, metavar="R",
                         help="timed runs of each command (default 20)")
-    parser.add_argument("--warmup", type=contract.count, default=3, metavar="K",
+    parser.add_argument("--warmup", type=cli.count, default=3, metavar="K",
                         help="warm-up runs of each command, kept apart (default 3)")
     results.add_output_arguments(parser)
 
@@ -145,7 +146,7 @@ def measure(pair: Pair, scratch: Path, runs: int, warmup: int, bar: Any) -> list
 
 def measure_pairs(names: Sequence[str], runs: int, warmup: int, bar: Any) -> list[dict[str, Any]]:
     """The benchmarks of the pairs ``names``, in a scratch folder of their own: what
-    ``bench startup`` measures, and ``bench square`` too for the third target of issue 6.
+    ``bench startup`` measures, and ``bench square`` too for its third target.
     ``bar`` advances once per round (``warmup + runs`` rounds a pair)."""
     benchmarks: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="mpvsmpi-startup-") as scratch:
@@ -157,7 +158,7 @@ def measure_pairs(names: Sequence[str], runs: int, warmup: int, bar: Any) -> lis
 
 def run(args: argparse.Namespace) -> results.Document:
     load_before = os.getloadavg()
-    with tables.progress(len(set(args.pairs)) * (args.warmup + args.runs), args.quiet) as bar:
+    with _tables.progress(len(set(args.pairs)) * (args.warmup + args.runs), args.quiet) as bar:
         benchmarks = measure_pairs(args.pairs, args.runs, args.warmup, bar)
     settings = {"runs": args.runs, "warmup": args.warmup, "target": TARGET, "ranks": RANKS,
                 "items": ITEMS, "order": "alternating, ours first in each round",
@@ -181,15 +182,15 @@ def verdicts(doc: results.Document) -> list[dict[str, Any]]:
         if set(roles) != {"ours", "baseline"}:
             continue
         ours, base = roles["ours"]["values"], roles["baseline"]["values"]
-        a, b = stats.summary(ours), stats.summary(base)
+        a, b = _stats.summary(ours), _stats.summary(base)
         ratio = a["median"] / b["median"]
         out.append({
             "pair": name, "ours": a, "baseline": b, "ratio": ratio, "target": target,
             "met": ratio <= target,
             # Does ours differ from the baseline at all?
-            "p_difference": stats.mann_whitney_p(ours, base),
+            "p_difference": _stats.mann_whitney_p(ours, base),
             # Does ours differ from target x the baseline: is the verdict beyond the noise?
-            "p_target": stats.mann_whitney_p(ours, [target * v for v in base]),
+            "p_target": _stats.mann_whitney_p(ours, [target * v for v in base]),
             "texts": (roles["ours"].get("text", ""), roles["baseline"].get("text", "")),
             "runs": len(ours), "warmup": len(roles["ours"].get("warmup", [])),
         })
@@ -197,7 +198,7 @@ def verdicts(doc: results.Document) -> list[dict[str, Any]]:
 
 
 def _cell(s: dict[str, float]) -> str:
-    return f"{tables.seconds(s['median'])} ({100 * s['iqr'] / s['median']:.0f}%)"
+    return f"{_tables.seconds(s['median'])} ({100 * s['iqr'] / s['median']:.0f}%)"
 
 
 def verdict_text(v: dict[str, Any]) -> str:
@@ -224,7 +225,7 @@ def table(doc: results.Document, title: str = "start-up and run") -> list[str]:
         f"{title}, wall seconds: median of {found[0]['runs']} runs each "
         f"(IQR as % of the median), {found[0]['warmup']} warm-up runs apart, "
         "the two commands alternating",
-        tables.render(["pair", "ours", "baseline", "ratio", "target", "verdict",
+        _tables.render(["pair", "ours", "baseline", "ratio", "target", "verdict",
                        "ours vs baseline"], rows, right=1),
         *notes,
         f"verdict: ratio of medians against the target; '(within noise)' when ours cannot be "

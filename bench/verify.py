@@ -7,11 +7,13 @@ message_passing.X``), so what is compared is exactly what users see.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bench import launch, results, tables
-from bench.patterns import PAIRS, Pair
+from bench import _tables, launch, results
+from bench.patterns import MODULES, PAIRS, Pair, pattern_name
+from contract import cli
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def table(outcomes: Iterable[Outcome]) -> str:
         )
         for o in outcomes
     ]
-    return tables.render(header, rows)
+    return _tables.render(header, rows)
 
 
 def verify(
@@ -90,7 +92,7 @@ def verify(
 ) -> list[Outcome]:
     pairs = [pair for pair in PAIRS if not modules or pair.module in modules]
     outcomes = []
-    with tables.progress(len(pairs) * len(workers), quiet) as bar:
+    with _tables.progress(len(pairs) * len(workers), quiet) as bar:
         for n in workers:
             for pair in pairs:
                 bar.set_description(f"{pair.label} N={n}")
@@ -105,7 +107,25 @@ def mpi_line() -> str:
     return f"MPI: {library.splitlines()[0]} (mpiexec: {launch.mpiexec_path()})"
 
 
-def main(modules: Sequence[str], workers: Sequence[int], quiet: bool = False) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Run every pattern both ways and compare the outputs byte for byte."
+    parser.add_argument(
+        "patterns", nargs="*", type=pattern_name, metavar="PATTERN",
+        help=f"patterns to check (default: all of {', '.join(MODULES)})",
+    )
+    parser.add_argument(
+        "--workers", nargs="+", type=cli.positive, default=[4], metavar="N",
+        help="worker counts: processes on one side, ranks on the other (default 4)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def main(args: argparse.Namespace) -> int:
+    return check(args.patterns, args.workers, args.quiet)
+
+
+def check(modules: Sequence[str], workers: Sequence[int], quiet: bool = False) -> int:
+    """Compare ``modules`` (none: all) at each worker count; print the table; 0 if all agree."""
     outcomes = verify(modules, workers, quiet)
     print(mpi_line())
     print(table(outcomes))

@@ -20,15 +20,16 @@ memory, so ``--window`` refuses a job that spans several nodes (one line, exit s
 there, leave it out.
 
 Hazards: every call above is collective, so every rank makes it, even one with nothing to
-square; a rank that fails in between leaves the others waiting in the next one, which is
-why an exception aborts the whole job (``_cli.abort_on_error``). In the window, loads and
-stores are not messages: nothing orders them across ranks but the window's synchronization
-(see ``Team._square_in_window``).
+square (``message_passing.runtime`` says what one failing rank would do to the others, and
+how the job ends instead). In the window, loads and stores are not messages: nothing orders
+them across ranks but the window's synchronization (see ``Team._square_in_window``).
 
 The expert's way, and this module's: everything but the work is set up once (``Team``:
 rank 0's input, the other ranks' buffers, the window), and squaring is then one
 ``square()``, as often as there is work (``python -m bench square`` times it against a
 single process's in-place ``np.square``). The program squares once.
+
+Bare example: examples/message_passing/array.py
 
 The shared-state twin is ``shared_memory.array``; both print the same line.
 """
@@ -42,8 +43,8 @@ from typing import TypeVar
 import numpy as np
 from mpi4py import MPI
 
-from bench import contract, outputs
-from message_passing import _cli
+from contract import cli, faults, outputs, unit
+from message_passing import runtime
 
 T = TypeVar("T")
 
@@ -69,9 +70,51 @@ def node_of(comm: MPI.Intracomm) -> MPI.Intracomm:
 def nodes(comm: MPI.Intracomm) -> int:
     """Collective: how many nodes the ranks of ``comm`` are on."""
     node = node_of(comm)
-    count = comm.allreduce(int(node.Get_rank() == 0))
-    node.Free()
-    return count
+    with runtime.freed(node):
+        return comm.allreduce(int(node.Get_rank() == 0))
+
+
+def run(
+    items: int, comm: MPI.Intracomm = MPI.COMM_WORLD, *, window: bool = False,
+    trace: bool = False, fault: faults.Fault | None = None,
+) -> np.ndarray | None:
+    """Collective: the squares of 0..items-1 as float64 on rank 0, ``None`` on the other ranks.
+
+    A copy on rank 0: under ``--window`` the memory they were squared in is freed when this
+    returns (without it, the copy is not needed but keeps the two ways alike).
+    """
+    return squared(items, comm, np.copy, window=window, trace=trace, fault=fault)
+
+
+def squared(
+    items: int, comm: MPI.Intracomm, use: Callable[[np.ndarray], T], *, window: bool = False,
+    trace: bool = False, fault: faults.Fault | None = None,
+) -> T | None:
+    """Collective: square 0..items-1 on the ranks of ``comm``; ``use(array)`` on rank 0.
+
+    ``use`` sees the squared array while its memory exists and must not keep it (under
+    ``--window`` the memory is freed when this returns). ``None`` on the other ranks.
+    """
+    result = None
+    with Team(items, comm, window=window, fault=fault) as team:
+        if trace and window and team.rank == 0:
+            itemsize = np.dtype(np.float64).itemsize
+            print(
+                f"window: {items * itemsize} bytes on {runtime.who(comm)}, "
+                f"mapped by {comm.Get_size()} rank{'s' * (comm.Get_size() > 1)}",
+                file=sys.stderr,
+            )
+        team.square()
+        if team.array is not None:
+            result = use(team.array)
+    if trace:
+        runtime.trace(comm, team.part, outputs.slice_trace)
+    return result
+
+
+def summary(array: np.ndarray) -> str:
+    """The line to print: the size and the checksum, read where the squares are."""
+    return outputs.array_line(len(array), float(np.sum(array)))
 
 
 class Team:
@@ -91,18 +134,17 @@ class Team:
 
     ``team.array`` is rank 0's array (``None`` elsewhere); under ``window=True`` it is the
     window's memory, freed when the block ends: nothing may keep it past the block. The
-    block frees the window and its communicator only when it ends normally: ``Free`` is
-    collective, and a rank that raised must not wait in it for the others (the abort of
-    ``_cli.abort_on_error`` ends the job instead).
+    block frees the window and its communicator only when it ends normally, as
+    ``runtime.freed`` does and for its reason.
     """
 
     def __init__(
         self, items: int, comm: MPI.Intracomm, *, window: bool = False,
-        fault: contract.Fault | None = None,
+        fault: faults.Fault | None = None,
     ) -> None:
         self.items, self.comm, self.window, self.fault = items, comm, window, fault
         size, self.rank = comm.Get_size(), comm.Get_rank()
-        self.parts = [contract.share(items, size, r) for r in range(size)]
+        self.parts = [unit.share(items, size, r) for r in range(size)]
         self.part = self.parts[self.rank]
         self.layout: list | None = None
         self.array: np.ndarray | None = None
@@ -110,12 +152,44 @@ class Team:
         self._window: MPI.Win | None = None
         self._node: MPI.Intracomm | None = None
 
+    def square(self) -> None:
+        """Collective: every rank squares its slice; the squares end up in rank 0's array."""
+        assert self.mine is not None
+        if self._window is not None:
+            self._square_in_window()
+            return
+        comm = self.comm
+        if self.rank == 0:
+            comm.Scatterv(self.layout, MPI.IN_PLACE, root=0)
+            np.square(self.mine, out=self.mine)
+            comm.Gatherv(MPI.IN_PLACE, self.layout, root=0)
+        else:
+            comm.Scatterv(None, self.mine, root=0)
+            np.square(self.mine, out=self.mine)
+            comm.Gatherv(self.mine, None, root=0)
+
+    def _square_in_window(self) -> None:
+        assert self._window is not None and self.mine is not None
+        # The hazard: these are plain loads and stores, and nothing orders them between
+        # processes. Without a synchronization here a rank could square its slice before
+        # rank 0's input is in it (reading whatever the memory held), and after, rank 0
+        # could read the array before the others' squares are in it. A Barrier alone
+        # orders the ranks, not their memory: the MPI standard asks for window
+        # synchronization, which also makes the stores visible (a memory barrier: x86
+        # keeps stores in order, ARM and POWER need not). Fence is the simplest such call:
+        # a collective over the window that completes every access made before it. (The
+        # other idiom: Lock_all once, then Win.Sync(); node.Barrier(); Win.Sync() at each
+        # step, Unlock_all at the end.)
+        self._window.Fence()
+        np.square(self.mine, out=self.mine)
+        self._window.Fence()  # every rank's squares are in, and visible to rank 0
+
     def __enter__(self) -> Team:
         if self.window:
             self._in_window()
         else:
             self._buffers()
-        contract.strike(self.fault, self.rank)  # set up, before the first unit of work
+        faults.strike(self.fault, self.rank)  # set up, before the first unit of work
         return self
 
     def _buffers(self) -> None:
@@ -155,38 +229,6 @@ class Team:
             self.array = shared
             fill(shared)
 
-    def square(self) -> None:
-        """Collective: every rank squares its slice; the squares end up in rank 0's array."""
-        assert self.mine is not None
-        if self._window is not None:
-            self._square_in_window()
-            return
-        comm = self.comm
-        if self.rank == 0:
-            comm.Scatterv(self.layout, MPI.IN_PLACE, root=0)
-            np.square(self.mine, out=self.mine)
-            comm.Gatherv(MPI.IN_PLACE, self.layout, root=0)
-        else:
-            comm.Scatterv(None, self.mine, root=0)
-            np.square(self.mine, out=self.mine)
-            comm.Gatherv(self.mine, None, root=0)
-
-    def _square_in_window(self) -> None:
-        assert self._window is not None and self.mine is not None
-        # The hazard: these are plain loads and stores, and nothing orders them between
-        # processes. Without a synchronization here a rank could square its slice before
-        # rank 0's input is in it (reading whatever the memory held), and after, rank 0
-        # could read the array before the others' squares are in it. A Barrier alone
-        # orders the ranks, not their memory: the MPI standard asks for window
-        # synchronization, which also makes the stores visible (a memory barrier: x86
-        # keeps stores in order, ARM and POWER need not). Fence is the simplest such call:
-        # a collective over the window that completes every access made before it. (The
-        # other idiom: Lock_all once, then Win.Sync(); node.Barrier(); Win.Sync() at each
-        # step, Unlock_all at the end.)
-        self._window.Fence()
-        np.square(self.mine, out=self.mine)
-        self._window.Fence()  # every rank's squares are in, and visible to rank 0
-
     def refill(self) -> None:
         """On rank 0: the input 0..N-1 again, for the next ``square()`` (which orders it)."""
         if self.array is not None:
@@ -197,69 +239,24 @@ class Team:
         # would not know.
         self.array = self.mine = self.layout = None
         if kind is not None:
-            return  # not collective after an error: the abort ends the job (see above)
+            return  # the rule of runtime.freed: Free is collective, on the normal path only
         if self._window is not None:
             self._window.Free()
         if self._node is not None:
             self._node.Free()
 
 
-def squared(
-    items: int, comm: MPI.Intracomm, use: Callable[[np.ndarray], T], *, window: bool = False,
-    trace: bool = False, fault: contract.Fault | None = None,
-) -> T | None:
-    """Collective: square 0..items-1 on the ranks of ``comm``; ``use(array)`` on rank 0.
-
-    ``use`` sees the squared array while its memory exists and must not keep it (under
-    ``--window`` the memory is freed when this returns). ``None`` on the other ranks.
-    """
-    result = None
-    with Team(items, comm, window=window, fault=fault) as team:
-        if trace and window and team.rank == 0:
-            itemsize = np.dtype(np.float64).itemsize
-            print(
-                f"window: {items * itemsize} bytes on {_cli.who(comm)}, "
-                f"mapped by {comm.Get_size()} rank{'s' * (comm.Get_size() > 1)}",
-                file=sys.stderr,
-            )
-        team.square()
-        if team.array is not None:
-            result = use(team.array)
-    if trace:
-        # Gathered, not printed by each rank: stderr lines of several ranks interleave.
-        for who, done in comm.gather((_cli.who(comm), team.part)) or ():
-            outputs.slice_trace(who, done)
-    return result
-
-
-def run(
-    items: int, comm: MPI.Intracomm = MPI.COMM_WORLD, *, window: bool = False,
-    trace: bool = False, fault: contract.Fault | None = None,
-) -> np.ndarray | None:
-    """Collective: the squares of 0..items-1 as float64 on rank 0, ``None`` on the other ranks.
-
-    A copy on rank 0: under ``--window`` the memory they were squared in is freed when this
-    returns (without it, the copy is not needed but keeps the two ways alike).
-    """
-    return squared(items, comm, np.copy, window=window, trace=trace, fault=fault)
-
-
-def summary(array: np.ndarray) -> str:
-    """The line to print: the size and the checksum, read where the squares are."""
-    return outputs.array_line(len(array), float(np.sum(array)))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _cli.parser("message_passing.array", __doc__)
-    contract.add_items(parser, default=10, item_bytes=contract.ARRAY_ITEM_BYTES)
+    parser = runtime.parser("message_passing.array", __doc__)
+    cli.add_items(parser, default=10, item_bytes=cli.ARRAY_ITEM_BYTES)
     parser.add_argument(
         "--window", action="store_true",
         help="square in place in an MPI-3 shared-memory window (all ranks on one node)",
     )
-    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
+    args = runtime.parse(parser, argv)
     if args.window and (count := nodes(MPI.COMM_WORLD)) > 1:
         parser.error(f"--window needs every rank on one node; this job spans {count} nodes")
-    with _cli.abort_on_error():
+    with runtime.abort_on_error():
         line = squared(
             args.items, MPI.COMM_WORLD, summary, window=args.window, trace=args.trace,
             fault=args.fault,

@@ -19,9 +19,10 @@ Rank 0 therefore reads its array only after that fence. Every slot starts at -1,
 so a value that never arrived is detected, not printed as a number.
 
 Hazards: ``gather``, ``Win.Create``, ``Fence`` and ``Free`` are collective, so
-every rank calls them, even one with no keys; a rank that fails in between
-leaves the others waiting in the next one, which is why an exception aborts
-the whole job (``_cli.abort_on_error``).
+every rank calls them, even one with no keys (``message_passing.runtime`` says
+what one failing rank would do to the others, and how the job ends instead).
+
+Bare example: examples/message_passing/manager.py
 
 The shared-state twin is ``shared_memory.manager``; both print the same dict.
 """
@@ -33,67 +34,68 @@ from collections.abc import Sequence
 import numpy as np
 from mpi4py import MPI
 
-from bench import contract
-from message_passing import _cli
+from contract import cli, faults, tracing, unit
+from message_passing import runtime
+
+
+def stored(who: str, keys: range) -> None:
+    """The ``--trace`` line of one rank: the keys it stored."""
+    tracing.trace(who, keys, "stored")
 
 
 def run(
     items: int, comm: MPI.Intracomm = MPI.COMM_WORLD, *, rma: bool = False,
-    trace: bool = False, fault: contract.Fault | None = None,
+    trace: bool = False, fault: faults.Fault | None = None,
 ) -> dict[int, int] | None:
     """Collective: ``{key: 2*key}`` for keys 0..items-1 on rank 0, ``None`` on the other ranks."""
     rank = comm.Get_rank()
-    keys = contract.share(items, comm.Get_size(), rank)
+    keys = unit.share(items, comm.Get_size(), rank)
     if rma:
         table = _by_rma(items, keys, comm, fault)
     else:
-        contract.strike(fault, rank)
-        gathered = comm.gather([(key, contract.burn() or 2 * key) for key in keys])
+        faults.strike(fault, rank)
+        gathered = comm.gather([(key, unit.burn() or 2 * key) for key in keys])
         table = None if gathered is None else dict(sorted(p for pairs in gathered for p in pairs))
     if trace:
-        # Gathered, not printed by each rank: stderr lines of several ranks interleave.
-        for name, done in comm.gather((_cli.who(comm), keys)) or ():
-            contract.trace(name, done, "stored")
+        runtime.trace(comm, keys, stored)
     return table
 
 
 def _by_rma(
-    items: int, keys: range, comm: MPI.Intracomm, fault: contract.Fault | None
+    items: int, keys: range, comm: MPI.Intracomm, fault: faults.Fault | None
 ) -> dict[int, int] | None:
     rank = comm.Get_rank()
     memory = np.full(items if rank == 0 else 0, -1, dtype=np.int64)
     # disp_unit: a displacement in a Put counts items of the array, not bytes.
     window = MPI.Win.Create(memory, disp_unit=memory.itemsize, comm=comm)
-    window.Fence()  # opens the epoch: from here ranks may access rank 0's array
-    contract.strike(fault, rank)
-    for _ in keys:
-        contract.burn()  # the benchmarks' synthetic per-item cost (none by default)
-    values = 2 * np.arange(keys.start, keys.stop, dtype=np.int64)
-    if len(values):
-        window.Put(values, 0, target=keys.start)
-    # Closes the epoch: when it returns every Put of every rank has landed in rank 0's
-    # array, and `values` may be reused. Before it, rank 0 could read stale slots.
-    window.Fence()
-    # Not in a `finally`: Free is collective, and a rank that raised must not wait in
-    # it for the others; the abort ends the job instead.
-    window.Free()
+    with runtime.freed(window):
+        window.Fence()  # opens the epoch: from here ranks may access rank 0's array
+        faults.strike(fault, rank)
+        for _ in keys:
+            unit.burn()  # the benchmarks' synthetic per-item cost (none by default)
+        values = 2 * np.arange(keys.start, keys.stop, dtype=np.int64)
+        if len(values):
+            window.Put(values, 0, target=keys.start)
+        # Closes the epoch: when it returns every Put of every rank has landed in rank 0's
+        # array, and `values` may be reused. Before it, rank 0 could read stale slots.
+        window.Fence()
     if rank != 0:
         return None
     missing = np.flatnonzero(memory < 0)
     if len(missing):
-        raise RuntimeError(f"no value arrived for keys {contract.spans(missing.tolist())}")
+        raise RuntimeError(f"no value arrived for keys {tracing.spans(missing.tolist())}")
     return {key: int(value) for key, value in enumerate(memory)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _cli.parser("message_passing.manager", __doc__)
-    contract.add_items(parser, default=10)
+    parser = runtime.parser("message_passing.manager", __doc__)
+    cli.add_items(parser, default=10)
     parser.add_argument(
         "--rma", action="store_true",
         help="put the values into a window on rank 0 (one-sided) instead of gathering them",
     )
-    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
-    with _cli.abort_on_error():
+    args = runtime.parse(parser, argv)
+    with runtime.abort_on_error():
         table = run(args.items, rma=args.rma, trace=args.trace, fault=args.fault)
         if table is not None:
             print(table)

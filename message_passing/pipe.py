@@ -16,8 +16,10 @@ does all three. Ranks from 3 on have nothing to do and return at once.
 No deadlock: the messages flow one way, down the chain, and every rank that sends has a
 rank below it that receives until END, so every blocking ``send`` is matched.
 
+Bare example: examples/message_passing/pipe.py
+
 The shared-state twin is ``shared_memory.pipe``; both print the same lines,
-the squares in order and then ``end``, made by ``bench.outputs``.
+the squares in order and then ``end``, made by ``contract.outputs``.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from mpi4py import MPI
 
-from bench import contract
-from bench.outputs import pipe_lines
-from message_passing import _cli
+from contract import cli, faults, unit
+from contract.outputs import pipe_lines
+from message_passing import runtime
 
 ITEM, END = 1, 2  # message tags
 STAGES = ("collect", "square", "produce")  # downstream first: stage s runs on rank s
@@ -46,7 +48,7 @@ def produce(items: int) -> Iterator[int]:
 
 def square(stream: Iterable[int]) -> Iterator[int]:
     for x in stream:
-        yield contract.square(x)
+        yield unit.square(x)
 
 
 def received(comm: MPI.Intracomm, source: int) -> Iterator[int]:
@@ -57,6 +59,11 @@ def received(comm: MPI.Intracomm, source: int) -> Iterator[int]:
         if status.Get_tag() == END:
             return
         yield x
+
+
+def ran(who: str, stages: Sequence[str]) -> None:
+    """The ``--trace`` line of one rank: the stages it ran, upstream first."""
+    print(f"{who} ran {'+'.join(reversed(stages)) or 'nothing'}", file=sys.stderr)
 
 
 def chain(items: int, comm: MPI.Intracomm, mine: Sequence[str]) -> list[int] | None:
@@ -75,40 +82,32 @@ def chain(items: int, comm: MPI.Intracomm, mine: Sequence[str]) -> list[int] | N
 
 def run(
     items: int, comm: MPI.Intracomm = MPI.COMM_WORLD, *, trace: bool = False,
-    fault: contract.Fault | None = None,
+    fault: faults.Fault | None = None,
 ) -> list[int] | None:
     """Collective: the squares of 0..items-1 in order on rank 0, ``None`` on the other ranks."""
     rank = comm.Get_rank()
     where = placement(comm.Get_size())
     mine = [name for name in STAGES if where[name] == rank]
     if mine:
-        contract.strike(fault, rank)
-    # A communicator of our own, as a library takes: a rank may start sending while its
-    # neighbour is still busy with what the program did before on ``comm``, where a
-    # receive from ANY_SOURCE could take our items. Nothing else can receive on a Dup.
-    own = comm.Dup()
-    squares = chain(items, own, mine) if mine else None
-    # Free is collective: on the normal path only. In a `finally` a rank that raised
-    # would wait in it for ranks still blocked in a receive, instead of aborting.
-    own.Free()
+        faults.strike(fault, rank)
+    with runtime.own_comm(comm) as own:
+        squares = chain(items, own, mine) if mine else None
     if trace:
-        # Gathered to rank 0 and written there: lines from several ranks would interleave.
-        for name, stages in comm.gather((_cli.who(comm), mine)) or ():
-            print(f"{name} ran {'+'.join(reversed(stages)) or 'nothing'}", file=sys.stderr)
+        runtime.trace(comm, mine, ran)
     return squares
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _cli.parser("message_passing.pipe", __doc__)
-    contract.add_items(parser, default=10)
-    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
+    parser = runtime.parser("message_passing.pipe", __doc__)
+    cli.add_items(parser, default=10)
+    args = runtime.parse(parser, argv)
     if args.fault is not None and args.fault.worker >= len(STAGES):
         # Only the first three ranks run a stage, so only they can be made to fail.
         parser.error(
             f"--fault {args.fault.kind}:{args.fault.worker} names a rank with no stage to run"
             f" (only ranks 0-{len(STAGES) - 1} run one)"
         )
-    with _cli.abort_on_error():
+    with runtime.abort_on_error():
         squares = run(args.items, trace=args.trace, fault=args.fault)
         if squares is not None:
             print("\n".join(pipe_lines(squares)))

@@ -11,6 +11,8 @@ Rank 0 works too: with ``-n 1`` (or plain ``python -m``) it does everything.
 becomes the client that farms tasks out, the other ranks serve them (with one
 rank, a thread of rank 0 serves).
 
+Bare example: examples/message_passing/pool.py
+
 The shared-state twin is ``shared_memory.pool``; both print the same list.
 """
 
@@ -20,58 +22,59 @@ from collections.abc import Sequence
 
 from mpi4py import MPI
 
-from bench import contract
-from message_passing import _cli
+from contract import cli, faults, tracing, unit
+from message_passing import runtime
 
 
 def square(x: int) -> int:
-    return contract.square(x)
-
-
-def square_where(x: int) -> tuple[int, str]:
-    """The square and the process that computed it, for ``--trace``."""
-    return contract.square(x), _cli.who()
-
-
-def square_or_fail(x: int, fault: contract.Fault) -> int:
-    """An executor task that first gives ``--fault`` its chance on the rank running it."""
-    contract.strike(fault, MPI.COMM_WORLD.Get_rank())
-    return contract.square(x)
-
-
-def chunksize(items: int, workers: int) -> int:
-    """The chunk size ``multiprocessing.Pool.map`` would pick: about 4 chunks per worker."""
-    size, extra = divmod(items, workers * 4)
-    return max(1, size + bool(extra))
+    return unit.square(x)
 
 
 def run(
     items: int, comm: MPI.Intracomm = MPI.COMM_WORLD, *, executor: bool = False,
-    trace: bool = False, fault: contract.Fault | None = None,
+    trace: bool = False, fault: faults.Fault | None = None,
 ) -> list[int] | None:
     """Collective: the squares of 0..items-1 on rank 0, ``None`` on the other ranks."""
     if executor:
         return _run_executor(items, comm, trace, fault)
     rank = comm.Get_rank()
     # Only rank 0 holds the data; the others pass None and receive their block.
-    mine = comm.scatter(contract.blocks(list(range(items)), comm.Get_size()) if rank == 0 else None)
-    contract.strike(fault, rank)
+    mine = comm.scatter(unit.blocks(list(range(items)), comm.Get_size()) if rank == 0 else None)
+    faults.strike(fault, rank)
     squares = [square(x) for x in mine]
     if trace:
-        # Gathered, not printed by each rank: stderr lines of several ranks interleave.
-        for name, done in comm.gather((_cli.who(comm), mine)) or ():
-            contract.trace(name, done)
+        runtime.trace(comm, mine)
     gathered = comm.gather(squares)
     if rank != 0:
         return None
     return [y for block in gathered for y in block]
 
 
+# --- --executor: the same map, farmed out by mpi4py.futures ---------------------------------------
+
+
+def square_where(x: int) -> tuple[int, str]:
+    """The square and the process that computed it, for ``--trace``."""
+    return unit.square(x), runtime.who()
+
+
+def square_or_fail(x: int, fault: faults.Fault) -> int:
+    """An executor task that first gives ``--fault`` its chance on the rank running it."""
+    faults.strike(fault, MPI.COMM_WORLD.Get_rank())
+    return unit.square(x)
+
+
+def chunksize(items: int, workers: int) -> int:
+    """The chunk size ``multiprocessing.Pool.map`` would pick: four chunks a worker, rounded up."""
+    size, extra = divmod(items, workers * 4)
+    return max(1, size + bool(extra))
+
+
 def _run_executor(
-    items: int, comm: MPI.Intracomm, trace: bool, fault: contract.Fault | None
+    items: int, comm: MPI.Intracomm, trace: bool, fault: faults.Fault | None
 ) -> list[int] | None:
     # Imported here, not at the top: mpi4py.futures brings concurrent.futures, logging and
-    # threading, a tenth of this module's import time, which only --executor needs.
+    # threading, which only --executor needs (tests/test_startup.py keeps them off).
     from mpi4py.futures import MPICommExecutor
 
     with MPICommExecutor(comm, root=0) as pool:
@@ -85,19 +88,19 @@ def _run_executor(
         if not trace:
             return list(pool.map(square, range(items), chunksize=chunk))
         pairs = list(pool.map(square_where, range(items), chunksize=chunk))
-    contract.trace_by_worker([name for _, name in pairs])
+    tracing.trace_by_worker([name for _, name in pairs])
     return [y for y, _ in pairs]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _cli.parser("message_passing.pool", __doc__)
-    contract.add_items(parser, default=100)
+    parser = runtime.parser("message_passing.pool", __doc__)
+    cli.add_items(parser, default=100)
     parser.add_argument(
         "--executor", action="store_true",
         help="map with mpi4py.futures.MPICommExecutor instead of scatter/gather",
     )
-    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
-    with _cli.abort_on_error():
+    args = runtime.parse(parser, argv)
+    with runtime.abort_on_error():
         result = run(args.items, executor=args.executor, trace=args.trace, fault=args.fault)
         if result is not None:
             print(result)

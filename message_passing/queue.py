@@ -13,9 +13,8 @@ then reports the items it took and the sum of their squares with ``gather``.
 With ``-n 1`` rank 0 is both the producer and the only consumer; with ``-n N`` there
 are N-1 consumers (``shared_memory.queue --workers W`` has W, beside its producer).
 
-One item a request is the textbook version: a round trip per item, a few seconds for
-10**5 items at ``-n 4`` on two cores; ``--batch B`` hands out B items an answer and
-cuts the round trips B-fold (0.9 s with B = 10), at the price of coarser balancing.
+One item a request is the textbook version: a round trip per item. ``--batch B`` hands
+out B items an answer and cuts the round trips B-fold, at the price of coarser balancing.
 
 ``--producer-works``: the expert's version when ranks are few. In the textbook version
 rank 0 only hands out work, so ``-n 2`` has a single consumer and cannot be faster than
@@ -25,19 +24,19 @@ when the work is gone it tells the remaining consumers to stop. An answer may th
 for rank 0 to finish its block, so each consumer asks for its next block *before*
 squaring the one it has (one request always in flight): the answer travels while it
 works. With ``-n N`` there are N consumers, rank 0 included, as
-``shared_memory.queue --workers N`` has N: at ``-n 2`` and 100 us of work an item, two
-ranks square 5000 items 1.85 times as fast as one process (``python -m bench square``).
+``shared_memory.queue --workers N`` has N (``python -m bench square`` measures both).
 
 Why it cannot hang: every consumer sends exactly one request per answer (asking ahead
 included: it asks again only on receiving WORK, never after STOP), and rank 0 keeps
 answering until it has sent one STOP to every consumer, so no receive is left
 unmatched; the answer to a rank is only received by that rank, so an answer cannot be
-taken by the wrong consumer. And ``ANY_SOURCE`` must not match a message that
-belongs to something else, such as the next run's first request: each run talks on
-a duplicate of the communicator (``Dup``), whose messages nothing else can receive.
+taken by the wrong consumer. And rank 0's receive from ``ANY_SOURCE`` sees this run's
+requests only: the run talks on a communicator of its own (``runtime.own_comm``).
+
+Bare example: examples/message_passing/queue.py
 
 The shared-state twin is ``shared_memory.queue``; both print the same line,
-the count and the sum of squares consumed, made by ``bench.outputs.Consumed``.
+the count and the sum of squares consumed, made by ``contract.outputs.Consumed``.
 """
 
 from __future__ import annotations
@@ -47,9 +46,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 from mpi4py import MPI
 
-from bench import contract
-from bench.outputs import Consumed
-from message_passing import _cli
+from contract import cli, faults, unit
+from contract.outputs import Consumed
+from message_passing import runtime
 
 REQUEST, WORK, STOP = 1, 2, 3  # message tags
 
@@ -80,6 +79,66 @@ def produce(comm: MPI.Intracomm, work: Iterator[range], consumers: int | None = 
         consumers -= answer(comm, status.Get_source(), work)
 
 
+def requested(comm: MPI.Intracomm) -> Iterator[range]:
+    """A consumer's work: ask rank 0 for a block, until it answers STOP."""
+    status = MPI.Status()
+    while True:
+        comm.send(None, dest=0, tag=REQUEST)
+        block = comm.recv(source=0, tag=MPI.ANY_TAG, status=status)
+        if status.Get_tag() == STOP:
+            return
+        yield block
+
+
+class Tally:
+    """What one consumer took, and the sum of their squares."""
+
+    def __init__(self) -> None:
+        self.taken: list[int] = []
+        self.total = 0
+
+    def consume(self, block: range) -> None:
+        self.taken.extend(block)
+        self.total += sum(map(unit.square, block))
+
+
+def run(
+    items: int, comm: MPI.Intracomm = MPI.COMM_WORLD, *, batch: int = 1,
+    producer_works: bool = False, trace: bool = False, fault: faults.Fault | None = None,
+) -> Consumed | None:
+    """Collective: what the consumers took, on rank 0; ``None`` on the other ranks."""
+    with runtime.own_comm(comm) as own:
+        rank = own.Get_rank()
+        faults.strike(fault, rank)
+        mine = Tally()
+        work = blocks(items, batch)
+        if rank == 0 and own.Get_size() > 1:
+            if producer_works:
+                produce_and_consume(own, work, mine.consume)
+            else:
+                produce(own, work)
+        else:
+            # A consumer; with one rank, rank 0 consumes its own blocks without messages.
+            if rank != 0:
+                work = requested_ahead(own) if producer_works else requested(own)
+            for block in work:
+                mine.consume(block)
+        reports = own.gather((mine.taken, mine.total, runtime.who(own)))
+    if reports is None:
+        return None
+    consumed = Consumed(*(list(column) for column in zip(*reports, strict=True)))
+    if trace:
+        # Written by rank 0 after the gather, as runtime.trace writes, for the same reason.
+        for r, (name, took) in enumerate(zip(consumed.names, consumed.taken, strict=True)):
+            # Rank 0 only produces when it has company, unless it works too.
+            if r > 0 or len(consumed.taken) == 1 or producer_works:
+                print(f"{name} took {len(took)} items", file=sys.stderr)
+    return consumed
+
+
+# --- --producer-works: rank 0 squares blocks too --------------------------------------------------
+
+
 def produce_and_consume(
     comm: MPI.Intracomm, work: Iterator[range], consume: Callable[[range], None]
 ) -> None:
@@ -107,17 +166,6 @@ def produce_and_consume(
     produce(comm, work, consumers)  # nothing left: every answer from here is a STOP
 
 
-def requested(comm: MPI.Intracomm) -> Iterator[range]:
-    """A consumer's work: ask rank 0 for a block, until it answers STOP."""
-    status = MPI.Status()
-    while True:
-        comm.send(None, dest=0, tag=REQUEST)
-        block = comm.recv(source=0, tag=MPI.ANY_TAG, status=status)
-        if status.Get_tag() == STOP:
-            return
-        yield block
-
-
 def requested_ahead(comm: MPI.Intracomm) -> Iterator[range]:
     """A consumer under ``--producer-works``: it asks for the next block before it squares
     the one it has, so that rank 0, busy with a block of its own, answers while it works."""
@@ -131,76 +179,19 @@ def requested_ahead(comm: MPI.Intracomm) -> Iterator[range]:
         yield block
 
 
-def consume_or_produce(
-    items: int, comm: MPI.Intracomm, batch: int, fault: contract.Fault | None,
-    producer_works: bool = False,
-) -> list[tuple[list[int], int, str]] | None:
-    """Rank 0 hands out the work (or, alone, does it); every rank's report, gathered to rank 0."""
-    rank = comm.Get_rank()
-    contract.strike(fault, rank)
-    taken: list[int] = []
-    total = 0
-
-    def consume(block: range) -> None:
-        nonlocal total
-        taken.extend(block)
-        total += sum(map(contract.square, block))
-
-    if rank == 0 and comm.Get_size() > 1:
-        if producer_works:
-            produce_and_consume(comm, blocks(items, batch), consume)
-        else:
-            produce(comm, blocks(items, batch))
-    else:
-        # A consumer; with one rank, rank 0 consumes its own blocks without messages.
-        if rank == 0:
-            work = blocks(items, batch)
-        else:
-            work = requested_ahead(comm) if producer_works else requested(comm)
-        for block in work:
-            consume(block)
-    return comm.gather((taken, total, _cli.who(comm)))
-
-
-def run(
-    items: int, comm: MPI.Intracomm = MPI.COMM_WORLD, *, batch: int = 1,
-    producer_works: bool = False, trace: bool = False, fault: contract.Fault | None = None,
-) -> Consumed | None:
-    """Collective: what the consumers took, on rank 0; ``None`` on the other ranks."""
-    # A communicator of our own, as a library takes: rank 0 receives from ANY_SOURCE,
-    # and on ``comm`` it could take a message that is not part of this run, such as the
-    # first REQUEST of the next run from a consumer that has already left this one (its
-    # gather returns once its report is sent), leaving a consumer of this run unanswered.
-    own = comm.Dup()
-    try:
-        reports = consume_or_produce(items, own, batch, fault, producer_works)
-    finally:
-        own.Free()
-    if reports is None:
-        return None
-    consumed = Consumed(*(list(column) for column in zip(*reports, strict=True)))
-    if trace:
-        # From rank 0 after the gather: lines written by several ranks would interleave.
-        for r, (name, took) in enumerate(zip(consumed.names, consumed.taken, strict=True)):
-            # Rank 0 only produces when it has company, unless it works too.
-            if r > 0 or len(consumed.taken) == 1 or producer_works:
-                print(f"{name} took {len(took)} items", file=sys.stderr)
-    return consumed
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _cli.parser("message_passing.queue", __doc__)
-    contract.add_items(parser, default=10)
+    parser = runtime.parser("message_passing.queue", __doc__)
+    cli.add_items(parser, default=10)
     parser.add_argument(
-        "--batch", type=contract.positive, default=1, metavar="B",
+        "--batch", type=cli.positive, default=1, metavar="B",
         help="hand out the items in blocks of B (default 1: one item a request)",
     )
     parser.add_argument(
         "--producer-works", action="store_true",
         help="rank 0 squares blocks too, answering requests between them",
     )
-    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
-    with _cli.abort_on_error():
+    args = runtime.parse(parser, argv)
+    with runtime.abort_on_error():
         result = run(
             args.items, batch=args.batch, producer_works=args.producer_works,
             trace=args.trace, fault=args.fault,

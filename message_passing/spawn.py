@@ -6,7 +6,7 @@
 Under MPI the workers usually exist before the program does: ``mpiexec -n 4``
 starts four copies, each learns its rank, and there is nothing left to start.
 Each rank makes its line and ``gather`` brings the lines to rank 0 in rank
-order, which prints them (ranks printing for themselves would interleave).
+order, which prints them: like every pattern's output, written by rank 0 alone.
 
 ``--dynamic``: one process starts its workers itself with
 ``MPI.COMM_SELF.Spawn(sys.executable, args=[...], maxprocs=W)``, the
@@ -27,46 +27,47 @@ parent with it (under a singleton, the process manager kills the parent's whole
 process group). MPI cannot refuse a spawned process children of its own the
 way multiprocessing refuses a daemon: there is no ``--daemon`` here.
 
+Bare example: examples/message_passing/spawn.py
+
 The shared-state twin is ``shared_memory.spawn``; both print the same lines,
-one a worker in worker order, made by ``bench.outputs``.
+one a worker in worker order, made by ``contract.outputs``.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from collections.abc import Sequence
 
 from mpi4py import MPI
 
-from bench import contract
-from bench.outputs import spawn_line, spawn_trace
-from message_passing import _cli
+from contract import cli, faults
+from contract.outputs import spawn_line, spawn_trace
+from message_passing import runtime
 
 DEFAULT_WORKERS = 4
-
-# Set by the process managers that start MPI processes (MPICH's hydra, PMIx, Open MPI).
-LAUNCHED_BY = ("PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK")
-
-
-class CannotSpawn(RuntimeError):
-    """This MPI cannot start processes from here."""
 
 
 def run(
     comm: MPI.Intracomm = MPI.COMM_WORLD, *, trace: bool = False,
-    fault: contract.Fault | None = None,
+    fault: faults.Fault | None = None,
 ) -> list[str] | None:
     """Collective: every rank's report line, in rank order, on rank 0; ``None`` elsewhere."""
     rank = comm.Get_rank()
-    contract.strike(fault, rank)
-    reports = comm.gather((spawn_line(rank, comm.Get_size()), _cli.who(comm)))
+    faults.strike(fault, rank)
+    reports = comm.gather((spawn_line(rank, comm.Get_size()), runtime.who(comm)))
     if rank != 0:
         return None
     if trace:
         spawn_trace([who for _, who in reports])
     return [line for line, _ in reports]
+
+
+# --- --dynamic: workers spawned at run time -------------------------------------------------------
+
+
+class CannotSpawn(RuntimeError):
+    """This MPI cannot start processes from here."""
 
 
 def spawn_helper() -> str | None:
@@ -78,9 +79,8 @@ def spawn_helper() -> str | None:
 
 def spawn_problem() -> str | None:
     """Why spawning cannot work from here, when that is known before trying."""
-    launched = any(name in os.environ for name in LAUNCHED_BY)
     helper = spawn_helper()
-    if launched or helper is None or shutil.which(helper):
+    if runtime.launched() or helper is None or shutil.which(helper):
         return None
     return (
         f"a process not started by mpiexec spawns through the {helper} found on PATH, and "
@@ -89,7 +89,7 @@ def spawn_problem() -> str | None:
 
 
 def run_dynamic(
-    workers: int = DEFAULT_WORKERS, *, trace: bool = False, fault: contract.Fault | None = None
+    workers: int = DEFAULT_WORKERS, *, trace: bool = False, fault: faults.Fault | None = None
 ) -> list[str]:
     """Spawn ``workers`` processes from this one; their report lines, in worker order."""
     problem = spawn_problem()
@@ -115,28 +115,28 @@ def serve_parent(parent: MPI.Intercomm) -> None:
     """A spawned worker: its report to the parent that started it."""
     fault = parent.bcast(None, root=0)
     rank = parent.Get_rank()
-    contract.strike(fault, rank)
-    parent.gather((spawn_line(rank, parent.Get_size()), f"{_cli.who()}, spawned"), root=0)
+    faults.strike(fault, rank)
+    parent.gather((spawn_line(rank, parent.Get_size()), f"{runtime.who()}, spawned"), root=0)
     parent.Disconnect()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parent = MPI.Comm.Get_parent()
     if parent != MPI.COMM_NULL:
-        with _cli.abort_on_error():
+        with runtime.abort_on_error():
             serve_parent(parent)
         return 0
-    parser = _cli.parser("message_passing.spawn", __doc__)
+    parser = runtime.parser("message_passing.spawn", __doc__)
     parser.add_argument(
         "--dynamic", action="store_true",
         help="one process spawns the workers at run time (MPI.COMM_SELF.Spawn)",
     )
     parser.add_argument(
-        "--workers", type=contract.positive, metavar="W",
+        "--workers", type=cli.positive, metavar="W",
         help=f"with --dynamic: how many workers to spawn (default {DEFAULT_WORKERS})",
     )
-    contract.add_trace(parser)
-    contract.add_fault(parser)
+    cli.add_trace(parser)
+    cli.add_fault(parser)
     args = parser.parse_args(argv)
     size = MPI.COMM_WORLD.Get_size()
     if args.workers is not None and not args.dynamic:
@@ -144,8 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dynamic and size != 1:
         parser.error(f"--dynamic spawns from one process, not {size}: run it with mpiexec -n 1")
     workers = (args.workers or DEFAULT_WORKERS) if args.dynamic else size
-    contract.check_fault(parser, args.fault, workers)
-    with _cli.abort_on_error():
+    cli.check_fault(parser, args.fault, workers)
+    with runtime.abort_on_error():
         if args.dynamic:
             try:
                 lines = run_dynamic(workers, trace=args.trace, fault=args.fault)

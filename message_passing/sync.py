@@ -21,12 +21,13 @@ operations, without rank 0 taking part.
    turn on and wakes the others with ``notify_all``.
 
 Hazards: every ``sync`` object is created and freed collectively, by every
-rank, in the same order (each is an RMA window). They are freed only on the
-normal path: a rank that raised must not go on to a collective ``free`` the
-others never reach, it must reach ``_cli.abort_on_error`` instead.
+rank, in the same order (each is an RMA window), and freed on the normal path
+only (``runtime.freed`` says why).
+
+Bare example: examples/message_passing/sync.py
 
 The shared-state twin is ``shared_memory.sync``; both print the same three
-lines (start, bound, token), made and checked by ``bench.outputs.Observed``.
+lines (start, bound, token), made and checked by ``contract.outputs.Observed``.
 """
 
 from __future__ import annotations
@@ -37,16 +38,16 @@ from collections.abc import Sequence
 from mpi4py import MPI
 from mpi4py.util import sync
 
-from bench import contract
-from bench.outputs import Observed
-from message_passing import _cli
+from contract import cli, faults
+from contract.outputs import Observed
+from message_passing import runtime
 
 HOLD = 0.01  # seconds a rank stays inside the section: long enough for others to pile up
 
 
 def run(
     items: int = 10, comm: MPI.Intracomm = MPI.COMM_WORLD, *, bound: int = 2,
-    trace: bool = False, fault: contract.Fault | None = None,
+    trace: bool = False, fault: faults.Fault | None = None,
 ) -> Observed | None:
     """Collective: run the three steps on every rank; what they observed on rank 0, else None."""
     rank, size = comm.Get_rank(), comm.Get_size()
@@ -58,32 +59,31 @@ def run(
     turn = sync.Counter(0, comm=comm)
     token = sync.Counter(0, typecode="q", comm=comm)
 
-    ready.next()  # +1, complete at rank 0 when it returns: before we enter the barrier
-    start = comm.Ibarrier()
-    mine = range(rank, items, size)  # what a rank can do while the others arrive
-    start.Wait()
-    saw_ready = ready.next(0)  # a read: fetch-and-add of 0
-    contract.strike(fault, rank)
+    with runtime.freed(token, turn, handoff, section, inside, ready):
+        ready.next()  # +1, complete at rank 0 when it returns: before we enter the barrier
+        start = comm.Ibarrier()
+        mine = range(rank, items, size)  # what a rank can do while the others arrive
+        start.Wait()
+        saw_ready = ready.next(0)  # a read: fetch-and-add of 0
+        faults.strike(fault, rank)
 
-    peak = total = 0
-    for x in mine:
-        with section:
-            peak = max(peak, inside.next(+1) + 1)  # next() returns the value before the add
-            total += x * x
-            time.sleep(HOLD)
-            inside.next(-1)
+        peak = total = 0
+        for x in mine:
+            with section:
+                peak = max(peak, inside.next(+1) + 1)  # next() returns the value before the add
+                total += x * x
+                time.sleep(HOLD)
+                inside.next(-1)
 
-    with handoff:
-        handoff.wait_for(lambda: turn.next(0) == rank)
-        took = turn.next(+1)  # the turn this rank took
-        token.next(total)
-        handoff.notify_all()
+        with handoff:
+            handoff.wait_for(lambda: turn.next(0) == rank)
+            took = turn.next(+1)  # the turn this rank took
+            token.next(total)
+            handoff.notify_all()
 
-    # Once rank 0 holds everybody's facts, every rank has passed the token on.
-    facts = comm.gather((saw_ready, peak, took, _cli.who(comm)))
-    carried = token.next(0) if rank == 0 else 0
-    for thing in (token, turn, handoff, section, inside, ready):
-        thing.free()  # collective: every rank gets here, on the normal path only
+        # Once rank 0 holds everybody's facts, every rank has passed the token on.
+        facts = comm.gather((saw_ready, peak, took, runtime.who(comm)))
+        carried = token.next(0) if rank == 0 else 0
     if rank != 0:
         return None
     order = [0] * size
@@ -96,14 +96,14 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _cli.parser("message_passing.sync", __doc__)
-    contract.add_items(parser, default=10)
+    parser = runtime.parser("message_passing.sync", __doc__)
+    cli.add_items(parser, default=10)
     parser.add_argument(
-        "--bound", type=contract.positive, default=2, metavar="K",
+        "--bound", type=cli.positive, default=2, metavar="K",
         help="at most K ranks inside the section at once (default 2)",
     )
-    args = contract.parse(parser, argv, MPI.COMM_WORLD.Get_size())
-    with _cli.abort_on_error():
+    args = runtime.parse(parser, argv)
+    with runtime.abort_on_error():
         seen = run(args.items, bound=args.bound, trace=args.trace, fault=args.fault)
         if seen is not None:
             print("\n".join(seen.lines()))

@@ -27,6 +27,7 @@ mapping, and only after every numpy view of it is gone (see ``view``). Python's 
 tracker watches segments too (see ``serve``).
 
 The message-passing twin is ``message_passing.array``; both print the same line.
+Bare example: examples/shared_memory/array.py
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ import secrets
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from multiprocessing import connection
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from multiprocessing.shared_memory import SharedMemory
@@ -45,8 +45,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from bench import contract, outputs
-from shared_memory import _workers
+from contract import cli, faults, outputs, unit
+from shared_memory import runtime
 
 T = TypeVar("T")
 
@@ -76,9 +76,9 @@ def view(segment: SharedMemory, items: int) -> np.ndarray:
 GO, DONE, STOP = "go", "done", "stop"  # the orders and the answer, over each worker's pipe
 
 
-@_workers.worker
+@runtime.worker
 def serve(
-    name: str, items: int, worker: int, part: range, fault: contract.Fault | None,
+    name: str, items: int, worker: int, part: range, fault: faults.Fault | None,
     orders: Connection,
 ) -> None:
     """One worker: attach to segment ``name`` and say DONE (ready), then square ``array[part]``
@@ -98,17 +98,14 @@ def serve(
     # checks stderr for "resource_tracker". (From Python 3.13, track=False says it outright.)
     segment = SharedMemory(name=name)
     array = mine = None
-    # A worker that waits for orders must not outlive a parent killed outright (SIGKILL: no
-    # STOP, and the pipe's other end may stay open in a sibling that inherited it): it
-    # also watches the parent's sentinel, which becomes ready when the parent is gone.
-    parent = multiprocessing.parent_process()
-    watched = [orders, *([parent.sentinel] if parent is not None else [])]
+    # A parent killed outright sends no STOP, and the other end of our pipe may stay open
+    # in a sibling that inherited it: @runtime.worker's guard ends us then.
     try:
         array = view(segment, items)
         mine = array[part.start:part.stop]
-        contract.strike(fault, worker)
+        faults.strike(fault, worker)
         orders.send(DONE)  # attached: ready for the first GO
-        while orders in connection.wait(watched) and orders.recv() == GO:
+        while orders.recv() == GO:
             np.square(mine, out=mine)
             orders.send(DONE)
     except EOFError:
@@ -129,7 +126,7 @@ class Team:
     ``square()`` is the whole cost of the work once the team stands: two short messages a
     worker (GO, DONE) around the squaring itself, no data copied, no process started. Each
     worker answers on its own pipe, and the parent reads the answers while it watches
-    every worker (``_workers.collect``): a worker that fails is reported, never waited for.
+    every worker (``runtime.collect``): a worker that fails is reported, never waited for.
     The pipe also orders the memory: a worker reads the input only after it has received
     GO, which the parent sent after writing it, and the parent reads a slice only after it
     has received that worker's DONE, sent after squaring. (A pipe's write and read are
@@ -142,12 +139,12 @@ class Team:
     """
 
     def __init__(
-        self, items: int, workers: int, *, fault: contract.Fault | None = None,
+        self, items: int, workers: int, *, fault: faults.Fault | None = None,
         start_method: str | None = None,
     ) -> None:
         self.items, self.workers, self.fault = items, workers, fault
         self.context = multiprocessing.get_context(start_method)
-        self.parts = [contract.share(items, workers, w) for w in range(workers)]
+        self.parts = [unit.share(items, workers, w) for w in range(workers)]
         self.segment: SharedMemory | None = None
         self.array: np.ndarray | None = None
         self.processes: list[BaseProcess] = []
@@ -188,12 +185,12 @@ class Team:
         finally:
             for _, theirs in pipes:
                 theirs.close()  # the child has its own: ours would keep EOF from ever coming
-        _workers.collect(self.processes, self.orders)  # every worker attached, ready
+        runtime.collect(self.processes, self.orders)  # every worker attached, ready
 
     def square(self) -> None:
         """Every worker squares its slice of ``array`` in place; returns when all are done."""
         self._tell(GO)
-        _workers.collect(self.processes, self.orders)
+        runtime.collect(self.processes, self.orders)
 
     def _tell(self, order: str) -> None:
         try:
@@ -201,7 +198,7 @@ class Team:
                 orders.send(order)
         except OSError:
             # A worker that died closed its end: name it (WorkerFailed) rather than the pipe.
-            _workers.supervise(self.processes)
+            runtime.supervise(self.processes)
             raise
 
     def refill(self) -> None:
@@ -213,13 +210,13 @@ class Team:
         try:
             if error is None:
                 self._tell(STOP)
-                _workers.supervise(self.processes)  # each must end well
+                runtime.supervise(self.processes)  # each must end well
             else:
                 # Its traceback keeps every frame the error passed through, locals included:
                 # a view of the segment there would keep it from closing.
                 traceback.clear_frames(error.__traceback__)
         finally:
-            _workers.stop(self.processes)
+            runtime.stop(self.processes)
             for orders in self.orders:
                 orders.close()
             self.array = None  # the view goes first (see `view`)
@@ -232,7 +229,7 @@ class Team:
 
 def squared(
     items: int, workers: int, use: Callable[[np.ndarray], T], *, trace: bool = False,
-    fault: contract.Fault | None = None, start_method: str | None = None,
+    fault: faults.Fault | None = None, start_method: str | None = None,
 ) -> T:
     """Square 0..items-1 in a shared segment with ``workers`` processes; ``use(array)``.
 
@@ -253,7 +250,7 @@ def squared(
 
 
 def run(
-    items: int, workers: int = 4, *, trace: bool = False, fault: contract.Fault | None = None,
+    items: int, workers: int = 4, *, trace: bool = False, fault: faults.Fault | None = None,
     start_method: str | None = None,
 ) -> np.ndarray:
     """The squares of 0..items-1 as float64, squared in place by ``workers`` processes.
@@ -271,21 +268,21 @@ def summary(array: np.ndarray) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = contract.make_parser("shared_memory.array", __doc__)
-    contract.add_workers(parser)
-    contract.add_items(parser, default=10, item_bytes=contract.ARRAY_ITEM_BYTES)
+    parser = cli.make_parser("shared_memory.array", __doc__)
+    cli.add_workers(parser)
+    cli.add_items(parser, default=10, item_bytes=cli.ARRAY_ITEM_BYTES)
     parser.add_argument(
         "--start-method", choices=multiprocessing.get_all_start_methods(), metavar="M",
         help="how to start the workers: "
         f"{', '.join(multiprocessing.get_all_start_methods())} (default: the platform's)",
     )
-    args = contract.parse(parser, argv)
-    with _workers.report_failures(parser.prog):
+    args = cli.parse(parser, argv)
+    with runtime.report_failures(parser.prog):
         line = squared(
             args.items, args.workers, summary, trace=args.trace, fault=args.fault,
             start_method=args.start_method,
         )
-    print(line)
+        print(line)
     return 0
 
 

@@ -4,8 +4,8 @@
 
 Workers 0..K-1 are the group: each one arrives, waits in ``Barrier(K).wait()``
 until all K have arrived, and only then goes on. Workers K..W-1 never wait.
-Worker i works i x 10 ms before it arrives (uneven work), so the members
-arrive at different times and the early ones wait for the last. Past the
+Worker i works i times ``STAGGER`` before it arrives (uneven work), so the
+members arrive at different times and the early ones wait for the last. Past the
 barrier the members take a ``Lock`` one at a time: under it each takes the
 next turn from a shared counter and, with ``--trace``, prints its line, so the
 group's lines come out one by one in turn order (which member goes first is up
@@ -14,16 +14,17 @@ to it: everyone meets.
 
 Hazards. A barrier counts calls, not callers: K must be exactly the number of
 processes that call ``wait()``. One process too few, or a member that dies
-before it arrives, leaves the others waiting forever; so the parent does not
-``join()`` them one by one but watches them all (``_workers``) and stops the
-rest when one fails. The counter is a plain shared integer: ``+= 1`` is a read
-then a write, and without the lock two members could take the same turn.
+before it arrives, leaves the others waiting forever: the parent watches them all
+(``runtime.start_and_supervise``) and stops the rest when one fails. The counter
+is a plain shared integer: ``+= 1`` is a read then a write, and without the lock
+two members could take the same turn.
 
 Timestamps are ``time.time()``: every process on one host reads the same clock,
 so one process's arrival compares with another's departure.
 
 The message-passing twin is ``message_passing.barrier``; both print the same two lines,
-who met at the barrier and who ran free, made by ``bench.outputs``.
+who met at the barrier and who ran free, made by ``contract.outputs``.
+Bare example: examples/shared_memory/barrier.py
 """
 
 from __future__ import annotations
@@ -35,21 +36,21 @@ from multiprocessing import Barrier, Lock, Process, RawArray, RawValue, current_
 from multiprocessing.synchronize import Barrier as BarrierType
 from multiprocessing.synchronize import Lock as LockType
 
-from bench import contract
-from bench.outputs import Passage, barrier_report, barrier_trace
-from shared_memory import _workers
+from contract import cli, faults
+from contract.outputs import Passage, barrier_report, barrier_trace
+from shared_memory import runtime
 
 STAGGER = 0.01  # seconds between two workers' arrivals
 
 
-@_workers.worker
+@runtime.worker
 def meet(
     worker: int, barrier: BarrierType | None, lock: LockType, counter: ctypes.c_int,
     turns: ctypes.Array, arrived: ctypes.Array, left: ctypes.Array,
-    start: float, trace: bool, fault: contract.Fault | None,
+    start: float, trace: bool, fault: faults.Fault | None,
 ) -> None:
     """One worker: arrive, wait at ``barrier`` if in the group (None: free), then report."""
-    contract.strike(fault, worker)
+    faults.strike(fault, worker)
     time.sleep(worker * STAGGER)
     # Each worker writes only its own slots of the shared arrays: no lock needed there.
     arrived[worker] = time.time()
@@ -74,7 +75,7 @@ def meet(
 
 def run(
     workers: int = 4, group: int = 2, *, trace: bool = False,
-    fault: contract.Fault | None = None,
+    fault: faults.Fault | None = None,
 ) -> list[Passage]:
     """Workers 0..group-1 meet at a barrier, the others run free; every worker's passage."""
     if group < 1:
@@ -97,7 +98,7 @@ def run(
         )
         for i in range(workers)
     ]
-    _workers.start_and_supervise(processes)
+    runtime.start_and_supervise(processes)
     return [
         Passage(i, turns[i] if turns[i] >= 0 else None, arrived[i], left[i])
         for i in range(workers)
@@ -105,16 +106,16 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = contract.make_parser("shared_memory.barrier", __doc__)
-    contract.add_workers(parser)
+    parser = cli.make_parser("shared_memory.barrier", __doc__)
+    cli.add_workers(parser)
     parser.add_argument(
-        "--group", type=contract.positive, default=2, metavar="K",
+        "--group", type=cli.positive, default=2, metavar="K",
         help="how many workers meet at the barrier (default 2; at most all of them)",
     )
-    args = contract.parse(parser, argv)
-    with _workers.report_failures(parser.prog):
+    args = cli.parse(parser, argv)
+    with runtime.report_failures(parser.prog):
         passages = run(args.workers, args.group, trace=args.trace, fault=args.fault)
-    print(barrier_report(passages))
+        print(barrier_report(passages))
     return 0
 
 

@@ -2,8 +2,8 @@
 
     python -m shared_memory.manager [--workers 4] [--items 10] [--trace]
 
-``Manager()`` (here a ``SyncManager`` started by hand, so that its server process, too,
-ends with us) starts a server process that owns a real ``dict``; the workers
+``Manager()`` (here ``runtime.Manager()``, so that its server process, too, ends with
+us) starts a server process that owns a real ``dict``; the workers
 get a proxy to it, and every operation on the proxy (``table[key] = value``)
 is a request that the server carries out whole on its dict (it serves each
 client in a thread of its own, and one dict operation is atomic there), so
@@ -26,6 +26,7 @@ is served; ``--trace`` shows the address. Requests are pickles, so anyone
 holding the key could run code in the server: never hand it out.
 
 The message-passing twin is ``message_passing.manager``; both print the same dict.
+Bare example: examples/shared_memory/manager.py
 """
 
 from __future__ import annotations
@@ -33,35 +34,30 @@ from __future__ import annotations
 import sys
 from collections.abc import MutableMapping, MutableSequence, Sequence
 from multiprocessing import Process, current_process
-from multiprocessing.managers import SyncManager
 
-from bench import contract
-from shared_memory import _workers
+from contract import cli, faults, tracing, unit
+from shared_memory import runtime
 
 
-@_workers.worker
+@runtime.worker
 def store(
     worker: int, keys: range, table: MutableMapping[int, int],
-    log: MutableSequence[tuple[int, str, list[int]]] | None, fault: contract.Fault | None,
+    log: MutableSequence[tuple[int, str, list[int]]] | None, fault: faults.Fault | None,
 ) -> None:
     """One worker: store key -> 2*key for each of its keys, through the proxy."""
-    contract.strike(fault, worker)
+    faults.strike(fault, worker)
     for key in keys:
-        contract.burn()  # the benchmarks' synthetic per-item cost (none by default)
+        unit.burn()  # the benchmarks' synthetic per-item cost (none by default)
         table[key] = 2 * key
     if log is not None:
         log.append((worker, current_process().name, list(keys)))
 
 
 def run(
-    items: int, workers: int = 4, *, trace: bool = False, fault: contract.Fault | None = None
+    items: int, workers: int = 4, *, trace: bool = False, fault: faults.Fault | None = None
 ) -> dict[int, int]:
     """``{key: 2*key}`` for keys 0..items-1, filled by ``workers`` processes through a manager."""
-    # The server is a process of ours too: it must end if we are killed (become_worker).
-    manager = SyncManager()
-    manager.start(_workers.become_worker)
-    # The `with` block shuts the server process down on the way out, also after an error.
-    with manager:
+    with runtime.Manager() as manager:
         if trace:
             print(f"manager server at {manager.address!r}", file=sys.stderr)
         table = manager.dict()
@@ -69,26 +65,26 @@ def run(
         processes = [
             Process(
                 target=store, name=f"store-{w}",
-                args=(w, contract.share(items, workers, w), table, log, fault),
+                args=(w, unit.share(items, workers, w), table, log, fault),
             )
             for w in range(workers)
         ]
-        _workers.start_and_supervise(processes)
+        runtime.start_and_supervise(processes)
         # Copy out while the server still runs: the proxy dies with it.
         result = dict(sorted(table.items()))
         for _, name, keys in sorted(log or ()):
-            contract.trace(name, keys, "stored")
+            tracing.trace(name, keys, "stored")
     return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = contract.make_parser("shared_memory.manager", __doc__)
-    contract.add_workers(parser)
-    contract.add_items(parser, default=10)
-    args = contract.parse(parser, argv)
-    with _workers.report_failures(parser.prog):
+    parser = cli.make_parser("shared_memory.manager", __doc__)
+    cli.add_workers(parser)
+    cli.add_items(parser, default=10)
+    args = cli.parse(parser, argv)
+    with runtime.report_failures(parser.prog):
         table = run(args.items, args.workers, trace=args.trace, fault=args.fault)
-    print(table)
+        print(table)
     return 0
 
 

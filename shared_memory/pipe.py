@@ -24,7 +24,8 @@ writer that dies closes its end too, so ``EOFError`` alone does not mean success
 parent checks every child's exit status once the stream has ended.
 
 The message-passing twin is ``message_passing.pipe``; both print the same lines,
-the squares in order and then ``end``, made by ``bench.outputs``.
+the squares in order and then ``end``, made by ``contract.outputs``.
+Bare example: examples/shared_memory/pipe.py
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from multiprocessing import Pipe, Process
 from multiprocessing.connection import Connection
 
-from bench import contract
-from bench.outputs import pipe_lines
-from shared_memory import _workers
+from contract import cli, faults, unit
+from contract.outputs import pipe_lines
+from shared_memory import runtime
 
 STAGES = ("collect", "square", "produce")  # downstream first: stage s runs on worker s
 
@@ -52,7 +53,7 @@ def produce(items: int) -> Iterator[int]:
 
 def square(stream: Iterable[int]) -> Iterator[int]:
     for x in stream:
-        yield contract.square(x)
+        yield unit.square(x)
 
 
 def received(inbox: Connection) -> Iterator[int]:
@@ -64,10 +65,10 @@ def received(inbox: Connection) -> Iterator[int]:
             return
 
 
-@_workers.worker
+@runtime.worker
 def stage(
     worker: int, stages: Sequence[str], items: int, inbox: Connection | None,
-    outbox: Connection, unused: Sequence[Connection], fault: contract.Fault | None,
+    outbox: Connection, unused: Sequence[Connection], fault: faults.Fault | None,
 ) -> None:
     """A child process: its stages, between the pipe from upstream and the one downstream."""
     # Under fork this child holds a copy of every pipe end the parent had open, the
@@ -76,7 +77,7 @@ def stage(
     # (Under spawn a child holds only what it is passed, and these copies cost nothing.)
     for end in unused:
         end.close()
-    contract.strike(fault, worker)
+    faults.strike(fault, worker)
     stream = produce(items) if inbox is None else received(inbox)
     if "square" in stages:
         stream = square(stream)
@@ -86,7 +87,7 @@ def stage(
 
 
 def run(
-    items: int, workers: int = 4, *, trace: bool = False, fault: contract.Fault | None = None
+    items: int, workers: int = 4, *, trace: bool = False, fault: faults.Fault | None = None
 ) -> list[int]:
     """The squares of 0..items-1, in order, through a pipeline of min(workers, 3) processes."""
     where = placement(workers)
@@ -104,18 +105,18 @@ def run(
             target=stage, name="+".join(reversed(mine)),
             args=(k, mine, items, inbox, outbox, unused, fault),
         ))
-    with _workers.started(children, closing=ends):
+    with runtime.started(children, closing=ends):
         # The parent keeps only the read end of the last pipe: its copies of the write
         # ends would keep the streams open for ever.
         for end in ends[1:]:
             end.close()
-        contract.strike(fault, 0)
+        faults.strike(fault, 0)
         stream = produce(items) if hosts == 1 else received(pipes[0][0])
         if where["square"] == 0:
             stream = square(stream)
         squares = list(stream)
         # The stream also ends when a writer dies: only the exit statuses say it was whole.
-        _workers.supervise(children)
+        runtime.supervise(children)
     if trace:
         parent = "+".join(name for name in reversed(STAGES) if where[name] == 0)
         print(f"worker 0 (the parent) ran {parent}", file=sys.stderr)
@@ -125,19 +126,19 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = contract.make_parser("shared_memory.pipe", __doc__)
-    contract.add_workers(parser)
-    contract.add_items(parser, default=10)
-    args = contract.parse(parser, argv)
+    parser = cli.make_parser("shared_memory.pipe", __doc__)
+    cli.add_workers(parser)
+    cli.add_items(parser, default=10)
+    args = cli.parse(parser, argv)
     if args.fault is not None and args.fault.worker >= len(STAGES):
         # Only the first three workers run a stage, so only they can be made to fail.
         parser.error(
             f"--fault {args.fault.kind}:{args.fault.worker} names a worker with no stage to run"
             f" (only workers 0-{len(STAGES) - 1} run one)"
         )
-    with _workers.report_failures(parser.prog):
+    with runtime.report_failures(parser.prog):
         squares = run(args.items, args.workers, trace=args.trace, fault=args.fault)
-    print("\n".join(pipe_lines(squares)))
+        print("\n".join(pipe_lines(squares)))
     return 0
 
 

@@ -3,36 +3,28 @@
     python -m shared_memory.queue [--workers 4] [--items 10] [--batch 1] [--joinable] [--trace]
 
 A producer process puts the items 0..N-1 on a ``Queue`` (``--batch B``: in blocks of
-B consecutive items, one ``put`` a block), then one sentinel (``None``) per consumer:
-a consumer stops when it takes a sentinel, so every consumer stops exactly once and
-no item is left behind. Asking ``empty()`` and then calling ``get()`` would race:
-another consumer can take the last item in between, and ``get()`` then waits forever.
-Each consumer sends back, on a second queue, the items it took and the sum of their
-squares; the parent adds them up.
+B consecutive items, one ``put`` a block, so B times fewer messages), then one sentinel
+(``None``) per consumer: a consumer stops when it takes a sentinel, so every consumer
+stops exactly once and no item is left behind. Asking ``empty()`` and then calling
+``get()`` would race: another consumer can take the last item in between, and ``get()``
+then waits forever. Each consumer sends back, on a second queue, the items it took and
+the sum of their squares; the parent adds them up.
 
 ``--joinable`` uses a ``JoinableQueue``: each consumer calls ``task_done()`` once it
 has squared what it took, and the producer's ``join()`` returns only when every item
 put has been marked done (squared, not just taken) before it sends the sentinels.
-
-One item a message is the textbook version (about a second for 10**5 items and four
-consumers on two cores); ``--batch B`` sends B items a message, B times fewer. With real
-work of 100 us an item, two consumers square 5000 items about 1.7 times as fast as one
-process one item a message (each ``get()`` costs some 10 us), 1.88 times with
-``--batch 10`` (``python -m bench square``). The consumers are workers 0..W-1 for
-``--fault raise:W``, which strikes once consumer W has taken its first block: the block
-is lost, and the run must fail, not miscount.
-
-Hazards. ``Queue.put`` hands the object to a feeder thread that writes it to a pipe,
-and a process does not exit before its feeder has written everything: joining a
-consumer whose report still sits in its feeder (reports are bigger than a pipe's
-buffer for 10**5 items) deadlocks, so the parent reads every report *before* it waits
-for the consumers to end. ``get()`` with no time-out would wait forever for a consumer
-that died, so the parent polls with a time-out and checks the processes in between;
 ``JoinableQueue.join()`` has no time-out at all, which is why it runs in the producer
-process, where the parent can terminate it, and not in the parent.
+process, where the parent can stop it, and not in the parent.
+
+The consumers are workers 0..W-1 for ``--fault raise:W``, which strikes once consumer W
+has taken its first block: the block is lost, and the run must fail, not miscount.
+Hazards: the parent reads every report before it waits for the consumers to end (a
+consumer's report may still sit in its queue's feeder thread), and never waits on a bare
+``get()`` for a consumer that died: ``runtime.gather`` does both, and says why.
 
 The message-passing twin is ``message_passing.queue``; both print the same line,
-the count and the sum of squares consumed, made by ``bench.outputs.Consumed``.
+the count and the sum of squares consumed, made by ``contract.outputs.Consumed``.
+Bare example: examples/shared_memory/queue.py
 """
 
 from __future__ import annotations
@@ -41,14 +33,10 @@ import os
 import sys
 from collections.abc import Sequence
 from multiprocessing import JoinableQueue, Process, Queue, current_process, queues
-from multiprocessing.process import BaseProcess
-from queue import Empty  # the standard library's queue: absolute imports only
 
-from bench import contract
-from bench.outputs import Consumed
-from shared_memory import _workers
-
-POLL_SECONDS = 0.1  # how long the parent waits for a report before looking at the processes
+from contract import cli, faults, unit
+from contract.outputs import Consumed
+from shared_memory import runtime
 
 
 def blocks(items: int, batch: int) -> list[range]:
@@ -56,7 +44,7 @@ def blocks(items: int, batch: int) -> list[range]:
     return [range(start, min(start + batch, items)) for start in range(0, items, batch)]
 
 
-@_workers.worker
+@runtime.worker
 def produce(tasks: queues.Queue, items: int, batch: int, consumers: int) -> None:
     for block in blocks(items, batch):
         tasks.put(block)
@@ -69,9 +57,9 @@ def produce(tasks: queues.Queue, items: int, batch: int, consumers: int) -> None
         tasks.put(None)
 
 
-@_workers.worker
+@runtime.worker
 def consume(
-    index: int, tasks: queues.Queue, results: queues.Queue, fault: contract.Fault | None
+    index: int, tasks: queues.Queue, results: queues.Queue, fault: faults.Fault | None
 ) -> None:
     joinable = isinstance(tasks, queues.JoinableQueue)
     taken: list[int] = []
@@ -79,10 +67,10 @@ def consume(
     block = tasks.get()  # waits for a block of items, or this consumer's sentinel
     # --fault strikes here, the block taken and not squared: with --joinable it never gets
     # its task_done(), and the producer's join() would wait for it forever.
-    contract.strike(fault, index)
+    faults.strike(fault, index)
     while block is not None:
         taken.extend(block)
-        total += sum(map(contract.square, block))
+        total += sum(map(unit.square, block))
         if joinable:
             tasks.task_done()  # squared: join() may count it
         block = tasks.get()
@@ -92,22 +80,9 @@ def consume(
     results.put((index, taken, total, name))
 
 
-def collect(results: queues.Queue, processes: Sequence[BaseProcess], expected: int) -> list[tuple]:
-    """Read ``expected`` reports, never waiting forever for a process that died."""
-    reports = []
-    while len(reports) < expected:
-        try:
-            reports.append(results.get(timeout=POLL_SECONDS))
-        except Empty:
-            for process in processes:
-                if process.exitcode not in (None, 0):
-                    raise _workers.WorkerFailed(process) from None
-    return reports
-
-
 def run(
     items: int, workers: int = 4, *, batch: int = 1, joinable: bool = False,
-    trace: bool = False, fault: contract.Fault | None = None,
+    trace: bool = False, fault: faults.Fault | None = None,
 ) -> Consumed:
     """Squares of 0..items-1 consumed from a queue by ``workers`` consumer processes."""
     tasks = JoinableQueue() if joinable else Queue()
@@ -118,11 +93,9 @@ def run(
     ]
     producer = Process(target=produce, name="producer", args=(tasks, items, batch, workers))
     processes = [producer, *consumers]
-    with _workers.started(processes):
-        # Every report first, and only then wait for the processes to end: a consumer
-        # cannot end while its report is still waiting in its feeder thread.
-        reports = sorted(collect(results, processes, workers))
-        _workers.supervise(processes)
+    with runtime.started(processes):
+        reports = sorted(runtime.gather(results, workers, processes))  # before they end
+        runtime.supervise(processes)
     consumed = Consumed(
         [taken for _, taken, _, _ in reports],
         [total for _, _, total, _ in reports],
@@ -135,19 +108,19 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = contract.make_parser("shared_memory.queue", __doc__)
-    contract.add_workers(parser)
-    contract.add_items(parser, default=10)
+    parser = cli.make_parser("shared_memory.queue", __doc__)
+    cli.add_workers(parser)
+    cli.add_items(parser, default=10)
     parser.add_argument(
-        "--batch", type=contract.positive, default=1, metavar="B",
+        "--batch", type=cli.positive, default=1, metavar="B",
         help="put the items on the queue in blocks of B (default 1: one item a message)",
     )
     parser.add_argument(
         "--joinable", action="store_true",
         help="a JoinableQueue: consumers call task_done(), the producer join()s",
     )
-    args = contract.parse(parser, argv)
-    with _workers.report_failures(parser.prog):
+    args = cli.parse(parser, argv)
+    with runtime.report_failures(parser.prog):
         print(run(
             args.items, args.workers, batch=args.batch, joinable=args.joinable,
             trace=args.trace, fault=args.fault,

@@ -7,13 +7,9 @@ all, then waits for all of them. Each worker sends its line back over a ``Pipe``
 of its own and the parent prints the lines in worker order: children printing
 for themselves would interleave in whatever order the OS runs them.
 
-Hazards: the parent reads while it waits, never ``join()`` first. A child whose
-message does not fit in the pipe blocks in ``send()`` until someone reads, so a
-parent that joins before reading waits forever; and a child that dies before
-sending would leave a bare ``recv()`` waiting forever. So the parent reads a
-pipe only once ``_workers.supervise`` says it is readable (or stops everything
-when a worker fails), and closes its own copy of each write end so that a dead
-child's pipe reads as EOF instead of staying silent.
+Hazards: the parent reads while it waits, never ``join()`` first, and a child that
+dies before sending must read as EOF, not as silence: ``runtime.start_and_collect``
+does both and says why.
 
 ``--daemon``: the workers become daemon children of an intermediate parent.
 Each tries to start a child of its own, which the standard library refuses
@@ -26,7 +22,8 @@ ordinary exit). The proof that they ended: a pipe that only the daemons hold
 open reads EOF.
 
 The message-passing twin is ``message_passing.spawn``; without ``--daemon``
-both print the same lines, one a worker in worker order, made by ``bench.outputs``.
+both print the same lines, one a worker in worker order, made by ``contract.outputs``.
+Bare example: examples/shared_memory/spawn.py
 """
 
 from __future__ import annotations
@@ -41,9 +38,9 @@ from multiprocessing.connection import Connection, wait
 from types import FrameType
 from typing import NamedTuple
 
-from bench import contract
-from bench.outputs import spawn_line, spawn_trace
-from shared_memory import _workers
+from contract import cli, faults
+from contract.outputs import spawn_line, spawn_trace
+from shared_memory import runtime
 
 # A daemon would stay busy this long if nothing ended it; we wait far less for it to be gone.
 DAEMON_BUSY_SECONDS = 30.0
@@ -73,16 +70,16 @@ def reporting(index: int, workers: int, refusal: str | None = None) -> Report:
     return Report(spawn_line(index, workers), me.name, os.getpid(), refusal)
 
 
-@_workers.worker
-def report_in(index: int, workers: int, conn: Connection, fault: contract.Fault | None) -> None:
+@runtime.worker
+def report_in(index: int, workers: int, conn: Connection, fault: faults.Fault | None) -> None:
     """A worker: its report back to the parent."""
-    contract.strike(fault, index)
+    faults.strike(fault, index)
     conn.send(reporting(index, workers))
     conn.close()
 
 
 def run(
-    workers: int = 4, *, trace: bool = False, fault: contract.Fault | None = None
+    workers: int = 4, *, trace: bool = False, fault: faults.Fault | None = None
 ) -> list[str]:
     """Start ``workers`` processes; their report lines, in worker order."""
     pipes = [Pipe(duplex=False) for _ in range(workers)]
@@ -90,7 +87,7 @@ def run(
         Process(target=report_in, args=(index, workers, send, fault), name=f"Spawned-{index}")
         for index, (_, send) in enumerate(pipes)
     ]
-    reports: list[Report] = _workers.start_and_collect(processes, pipes)
+    reports: list[Report] = runtime.start_and_collect(processes, pipes)
     if trace:
         spawn_trace([report.who for report in reports])
     return [report.line for report in reports]
@@ -110,17 +107,17 @@ def try_to_have_a_child() -> str | None:
     return None
 
 
-@_workers.worker
+@runtime.worker
 def daemon_worker(
     index: int, workers: int, conn: Connection, lifeline: Connection,
-    fault: contract.Fault | None,
+    fault: faults.Fault | None,
 ) -> None:
     """A daemon: reports, then stays busy; only its parent's exit ends it.
 
     ``lifeline`` is never used: holding its write end open is the point, as its
     reader sees EOF only once every holder is gone.
     """
-    contract.strike(fault, index)
+    faults.strike(fault, index)
     conn.send(reporting(index, workers, try_to_have_a_child()))
     conn.close()
     time.sleep(DAEMON_BUSY_SECONDS)
@@ -130,9 +127,9 @@ def _exit_normally(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-@_workers.worker
+@runtime.worker
 def daemon_parent(
-    workers: int, conn: Connection, lifeline: Connection, fault: contract.Fault | None
+    workers: int, conn: Connection, lifeline: Connection, fault: faults.Fault | None
 ) -> None:
     """Start the daemons, pass their reports on, and exit while they still run."""
     pipes = [Pipe(duplex=False) for _ in range(workers)]
@@ -153,8 +150,8 @@ def daemon_parent(
     for _, send in pipes:
         send.close()
     try:
-        reports = _workers.collect(daemons, [recv for recv, _ in pipes])
-    except _workers.WorkerFailed as failure:
+        reports = runtime.collect(daemons, [recv for recv, _ in pipes])
+    except runtime.WorkerFailed as failure:
         raise SystemExit(str(failure)) from None
     conn.send((reports, who(current_process().name, os.getpid())))
     # Returning runs multiprocessing's exit handler: it terminate()s and joins every
@@ -162,7 +159,7 @@ def daemon_parent(
 
 
 def run_daemon(
-    workers: int = 4, *, trace: bool = False, fault: contract.Fault | None = None
+    workers: int = 4, *, trace: bool = False, fault: faults.Fault | None = None
 ) -> list[str]:
     """The ``--daemon`` demonstration; what it showed, as lines."""
     reports_recv, reports_send = Pipe(duplex=False)
@@ -171,11 +168,9 @@ def run_daemon(
         target=daemon_parent, args=(workers, reports_send, lifeline_send, fault),
         name="DaemonParent",
     )
-    ends = (reports_recv, reports_send, lifeline_recv, lifeline_send)
-    with _workers.started([parent], closing=ends):
-        reports_send.close()
-        lifeline_send.close()
-        _workers.supervise([parent], also=[reports_recv])
+    pipes = [(reports_recv, reports_send), (lifeline_recv, lifeline_send)]
+    with runtime.started([parent], pipes=pipes):
+        runtime.supervise([parent], also=[reports_recv])
         reports, parent_identity = reports_recv.recv()
         # The daemons first: they inherited the pipe behind the parent's sentinel,
         # which therefore signals only once they are gone too.
@@ -183,7 +178,7 @@ def run_daemon(
             for report in reports:
                 _kill(report.pid)
             raise RuntimeError(f"daemons outlived their parent by {DAEMON_END_TIMEOUT} s")
-        _workers.supervise([parent])  # it has exited, well
+        runtime.supervise([parent])  # it has exited, well
     if trace:
         print(f"the daemons' parent is {parent_identity}", file=sys.stderr)
         spawn_trace([report.who for report in reports])
@@ -206,18 +201,18 @@ def _kill(pid: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = contract.make_parser("shared_memory.spawn", __doc__)
-    contract.add_workers(parser)
+    parser = cli.make_parser("shared_memory.spawn", __doc__)
+    cli.add_workers(parser)
     parser.add_argument(
         "--daemon", action="store_true",
         help="daemon workers: they may not have children, and end with their parent",
     )
-    args = contract.parse(parser, argv)
-    with _workers.report_failures(parser.prog):
+    args = cli.parse(parser, argv)
+    with runtime.report_failures(parser.prog):
         start = run_daemon if args.daemon else run
         lines = start(args.workers, trace=args.trace, fault=args.fault)
-    for line in lines:
-        print(line)
+        for line in lines:
+            print(line)
     return 0
 
 

@@ -22,11 +22,11 @@ Worker w squares items w, w+W, w+2W, ... in three steps, each with one of
 Hazards: ``wait_for`` re-checks its predicate after every wake-up, so a
 wake-up meant for another worker costs a look, not a wrong turn. A worker that
 dies with its turn never passes the token and the others wait forever: the
-parent watches them with ``_workers.start_and_supervise``, which notices the
-death and stops the rest.
+parent watches them all (``runtime.start_and_supervise``) and stops the rest.
 
 The message-passing twin is ``message_passing.sync``; both print the same three
-lines (start, bound, token), made and checked by ``bench.outputs.Observed``.
+lines (start, bound, token), made and checked by ``contract.outputs.Observed``.
+Bare example: examples/shared_memory/sync.py
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from multiprocessing import BoundedSemaphore, Condition, Event, Process, RawArray, RawValue, Value
 from typing import Any
 
-from bench import contract
-from bench.outputs import Observed
-from shared_memory import _workers
+from contract import cli, faults
+from contract.outputs import Observed
+from shared_memory import runtime
 
 HOLD = 0.01  # seconds a worker stays inside the section: long enough for others to pile up
 
@@ -60,9 +60,9 @@ class Shared:
     peaks: Any  # RawArray: per worker, written only by that worker
 
 
-@_workers.worker
+@runtime.worker
 def work(
-    index: int, workers: int, items: int, shared: Shared, fault: contract.Fault | None
+    index: int, workers: int, items: int, shared: Shared, fault: faults.Fault | None
 ) -> None:
     """One worker: wait for the start, square its items inside the bound, pass the token on."""
     with shared.ready.get_lock():
@@ -71,7 +71,7 @@ def work(
             shared.start.set()
     shared.start.wait()
     shared.saw_ready[index] = shared.ready.value
-    contract.strike(fault, index)
+    faults.strike(fault, index)
 
     peak = total = 0
     for x in range(index, items, workers):
@@ -95,7 +95,7 @@ def work(
 
 def run(
     items: int = 10, workers: int = 4, *, bound: int = 2, trace: bool = False,
-    fault: contract.Fault | None = None,
+    fault: faults.Fault | None = None,
 ) -> Observed:
     """Run the three steps with ``workers`` processes; what they observed."""
     shared = Shared(
@@ -108,7 +108,7 @@ def run(
         Process(target=work, args=(i, workers, items, shared, fault), name=str(i))
         for i in range(workers)
     ]
-    _workers.start_and_supervise(processes)
+    runtime.start_and_supervise(processes)
     seen = Observed(
         workers, bound, list(shared.saw_ready), list(shared.peaks), list(shared.order),
         shared.token.value,
@@ -119,17 +119,17 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = contract.make_parser("shared_memory.sync", __doc__)
-    contract.add_workers(parser)
-    contract.add_items(parser, default=10)
+    parser = cli.make_parser("shared_memory.sync", __doc__)
+    cli.add_workers(parser)
+    cli.add_items(parser, default=10)
     parser.add_argument(
-        "--bound", type=contract.positive, default=2, metavar="K",
+        "--bound", type=cli.positive, default=2, metavar="K",
         help="at most K workers inside the section at once (default 2)",
     )
-    args = contract.parse(parser, argv)
-    with _workers.report_failures(parser.prog):
+    args = cli.parse(parser, argv)
+    with runtime.report_failures(parser.prog):
         seen = run(args.items, args.workers, bound=args.bound, trace=args.trace, fault=args.fault)
-    print("\n".join(seen.lines()))
+        print("\n".join(seen.lines()))
     return 0
 
 

@@ -16,13 +16,13 @@ worker has done at least one unit (and ``--seconds`` have passed), then:
   not handed over is lost. Worse, a worker killed while holding a lock (a
   ``Queue``'s, or the ``Event``'s own) leaves it held forever for everybody.
 
-Hazards: the parent must not block on a worker's pipe while that worker may
-be dead, so every read goes through ``_workers.supervise``, which notices a
-dead worker instead of waiting for it.
+Hazard: the parent must not block on a worker's pipe while that worker may be
+dead: it reads through ``runtime.collect``, which watches every worker meanwhile.
 
 The message-passing twin is ``message_passing.terminate`` (cooperative only:
 MPI has no way to stop one process); both print the same lines, one a worker saying
-how it stopped, made by ``bench.outputs.Outcome``.
+how it stopped, made by ``contract.outputs.Outcome``.
+Bare example: examples/shared_memory/terminate.py
 """
 
 from __future__ import annotations
@@ -34,18 +34,18 @@ from multiprocessing import Event, Pipe, Process
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event as EventType
 
-from bench import contract
-from bench.outputs import Outcome, Stopped
-from shared_memory import _workers
+from contract import cli, faults
+from contract.outputs import Outcome, Stopped
+from shared_memory import runtime
 
 UNIT = 0.01  # seconds one unit of work takes: also about the longest a stop request waits
 WORKING = "working"  # what a worker says once it has done its first unit
 
 
-@_workers.worker
-def work(index: int, stop: EventType, out: Connection, fault: contract.Fault | None) -> None:
+@runtime.worker
+def work(index: int, stop: EventType, out: Connection, fault: faults.Fault | None) -> None:
     """A worker: square successive numbers until ``stop`` is set, then clean up."""
-    contract.strike(fault, index)
+    faults.strike(fault, index)
     units = total = 0
     try:
         while True:
@@ -63,43 +63,21 @@ def work(index: int, stop: EventType, out: Connection, fault: contract.Fault | N
         out.close()
 
 
-def _receive(processes: Sequence[Process], index: int, conn: Connection) -> object:
-    """``conn.recv()`` from worker ``index``, but a worker that dies meanwhile raises, not hangs."""
-    while not conn.poll():
-        # Returns once conn is readable; raises as soon as any worker fails.
-        _workers.supervise(processes, also=[conn])
-    try:
-        return conn.recv()
-    except EOFError:  # its process ended without a word: say how
-        processes[index].join()
-        raise _workers.WorkerFailed(processes[index]) from None
-
-
-def _leftover(conn: Connection) -> object | None:
-    """What is left to read on a dead worker's pipe: its tally if its cleanup ran, else None."""
-    try:
-        return conn.recv() if conn.poll() else None
-    except EOFError:
-        return None
-
-
 def run(
     workers: int = 4, *, hard: bool = False, seconds: float = 0.0, trace: bool = False,
-    fault: contract.Fault | None = None,
+    fault: faults.Fault | None = None,
 ) -> Outcome:
     """Start ``workers`` looping workers, let each do a unit (and ``seconds`` pass), stop them."""
     stop = Event()
     pipes = [Pipe(duplex=False) for _ in range(workers)]
     processes = [
-        Process(target=work, args=(i, stop, pipes[i][1], fault), name=str(i))
-        for i in range(workers)
+        Process(target=work, args=(i, stop, send, fault), name=str(i))
+        for i, (_, send) in enumerate(pipes)
     ]
+    readers = [recv for recv, _ in pipes]
     began = time.monotonic()
-    with _workers.started(processes, closing=[reader for reader, _ in pipes]):
-        for _, writer in pipes:
-            writer.close()  # the parent only reads; the children hold the write ends
-        for i, (reader, _) in enumerate(pipes):
-            _receive(processes, i, reader)  # WORKING: worker i has done a unit
+    with runtime.started(processes, pipes=pipes):
+        runtime.collect(processes, readers)  # WORKING from each: every worker did a unit
         time.sleep(max(0.0, seconds - (time.monotonic() - began)))
         asked = time.monotonic()
         if hard:
@@ -107,11 +85,11 @@ def run(
                 process.terminate()
             for process in processes:
                 process.join()
-            tallies = [_leftover(reader) for reader, _ in pipes]
+            tallies = [_leftover(reader) for reader in readers]
         else:
             stop.set()
-            tallies = [_receive(processes, i, reader) for i, (reader, _) in enumerate(pipes)]
-            _workers.supervise(processes)  # each exits right after handing its tally over
+            tallies = runtime.collect(processes, readers)
+            runtime.supervise(processes)  # each exits right after handing its tally over
         took = time.monotonic() - asked
     outcome = Outcome(
         [
@@ -125,6 +103,14 @@ def run(
     return outcome
 
 
+def _leftover(conn: Connection) -> object | None:
+    """What is left to read on a dead worker's pipe: its tally if its cleanup ran, else None."""
+    try:
+        return conn.recv() if conn.poll() else None
+    except EOFError:
+        return None
+
+
 def _stopped(index: int, process: Process, tally: tuple[int, int, str] | None) -> Stopped:
     if tally is None:  # no cleanup: the tally was lost with the worker
         return Stopped(index, None, None, f"worker {index} (pid {process.pid})", process.exitcode)
@@ -133,23 +119,23 @@ def _stopped(index: int, process: Process, tally: tuple[int, int, str] | None) -
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = contract.make_parser("shared_memory.terminate", __doc__)
-    contract.add_workers(parser)
+    parser = cli.make_parser("shared_memory.terminate", __doc__)
+    cli.add_workers(parser)
     parser.add_argument(
-        "--seconds", type=contract.duration, default=0.0, metavar="S",
+        "--seconds", type=cli.duration, default=0.0, metavar="S",
         help="ask to stop once every worker did a unit and S seconds passed (default 0)",
     )
     parser.add_argument(
         "--hard", action="store_true",
         help="Process.terminate() instead of the cooperative Event: no cleanup",
     )
-    args = contract.parse(parser, argv)
-    with _workers.report_failures(parser.prog):
+    args = cli.parse(parser, argv)
+    with runtime.report_failures(parser.prog):
         outcome = run(
             args.workers, hard=args.hard, seconds=args.seconds, trace=args.trace,
             fault=args.fault,
         )
-    print("\n".join(outcome.lines()))
+        print("\n".join(outcome.lines()))
     return 0
 
 

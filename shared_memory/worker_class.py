@@ -10,13 +10,12 @@ index, its contiguous share of 0..N-1 and the write end of its result pipe;
 picklable), and whatever ``run()`` changes stays in the child's copy: results
 come back over the pipe, never through attributes.
 
-Hazards, as in ``shared_memory.spawn``: the parent reads each pipe while it
-watches every worker (``_workers.start_and_collect``) instead of ``join()``ing first, as
-a child blocks in ``send()`` until its result, larger than the pipe's buffer, is
-read; and it closes its copies of the write ends so a dead child reads as EOF.
+Hazards, as in ``shared_memory.spawn``: the parent reads each pipe while it watches
+every worker, never ``join()`` first (``runtime.start_and_collect`` says why).
 
 The message-passing twin is ``message_passing.worker_class``; both print the same lines,
-one a worker with its squares, made by ``bench.outputs.describe``.
+one a worker with its squares, made by ``contract.outputs.describe``.
+Bare example: examples/shared_memory/worker_class.py
 """
 
 from __future__ import annotations
@@ -26,9 +25,9 @@ from collections.abc import Sequence
 from multiprocessing import Pipe, Process
 from multiprocessing.connection import Connection
 
-from bench import contract
-from bench.outputs import describe
-from shared_memory import _workers
+from contract import cli, faults, tracing, unit
+from contract.outputs import describe
+from shared_memory import runtime
 
 
 class Squarer(Process):
@@ -36,7 +35,7 @@ class Squarer(Process):
 
     def __init__(
         self, index: int, share: Sequence[int], results: Connection,
-        fault: contract.Fault | None = None,
+        fault: faults.Fault | None = None,
     ) -> None:
         super().__init__(name=f"Squarer-{index}")
         self.index = index
@@ -44,10 +43,10 @@ class Squarer(Process):
         self.results = results
         self.fault = fault
 
-    @_workers.worker
+    @runtime.worker
     def run(self) -> None:
         """In the child: the squares of the share, and who made them, to the parent."""
-        contract.strike(self.fault, self.index)
+        faults.strike(self.fault, self.index)
         squares = [x * x for x in self.share]
         self.results.send((squares, f"{self.name}, pid {os.getpid()}"))
         self.results.close()
@@ -55,31 +54,31 @@ class Squarer(Process):
 
 def run(
     items: int = 10, workers: int = 4, *, trace: bool = False,
-    fault: contract.Fault | None = None,
+    fault: faults.Fault | None = None,
 ) -> list[list[int]]:
     """The squares of 0..items-1, as one list per worker, in worker order."""
-    shares = contract.blocks(range(items), workers)
+    shares = unit.blocks(range(items), workers)
     pipes = [Pipe(duplex=False) for _ in range(workers)]
     squarers = [
         Squarer(index, share, send, fault)
         for index, (share, (_, send)) in enumerate(zip(shares, pipes, strict=True))
     ]
-    results = _workers.start_and_collect(squarers, pipes)
+    results = runtime.start_and_collect(squarers, pipes)
     if trace:
         for share, (_, who) in zip(shares, results, strict=True):
-            contract.trace(who, share)
+            tracing.trace(who, share)
     return [squares for squares, _ in results]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = contract.make_parser("shared_memory.worker_class", __doc__)
-    contract.add_workers(parser)
-    contract.add_items(parser, default=10)
-    args = contract.parse(parser, argv)
-    with _workers.report_failures(parser.prog):
+    parser = cli.make_parser("shared_memory.worker_class", __doc__)
+    cli.add_workers(parser)
+    cli.add_items(parser, default=10)
+    args = cli.parse(parser, argv)
+    with runtime.report_failures(parser.prog):
         results = run(args.items, args.workers, trace=args.trace, fault=args.fault)
-    for index, squares in enumerate(results):
-        print(describe(index, args.workers, squares))
+        for index, squares in enumerate(results):
+            print(describe(index, args.workers, squares))
     return 0
 
 

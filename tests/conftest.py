@@ -31,6 +31,7 @@ def pytest_configure(config):
     # in-rank suite) every rank already has its job's; under MPICH there is nothing to do.
     if config.getoption("with_mpi"):
         return
+    launch.let_children_see_sigint()  # the Ctrl-C tests' runs must not inherit it ignored
     os.environ.update(launch.mpi_environment())
     stack = contextlib.ExitStack()
     os.environ.update(stack.enter_context(launch.backing_directory()))

@@ -8,13 +8,33 @@ does not).
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import sys
 from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
 
 from bench import launch
 
+# Seconds a whole run of a test may take before it counts as hung. A run that must end
+# "promptly" (a fault, an abort, a watchdog) is held to this only, never to a shorter bound
+# on its seconds: on a loaded 2-core machine, starting 4 interpreters and MPI alone can take
+# many seconds, while a hung run never ends. Whatever bounds a test tighter must be a state
+# the test waits for, observed.
+HANG = 60.0
+# Seconds a cooperative stop (terminate) may take before it counts as never honoured. Each
+# worker stops within a unit (10 ms) of being asked, but the seconds measured also hold the
+# delivery of the request and the workers' exit or gather, which a loaded machine can stretch
+# far beyond a unit.
+STOP_HANG = 20.0
 
-def run_shared(pattern: str, workers: int, *args: str, timeout: float = 60) -> launch.Finished:
+
+def run_shared(
+    pattern: str, workers: int, *args: str, timeout: float = HANG
+) -> launch.Finished:
     """``python -m shared_memory.<pattern> --workers W args``."""
     return launch.run(
         launch.python(f"shared_memory.{pattern}", "--workers", str(workers), *args),
@@ -22,10 +42,42 @@ def run_shared(pattern: str, workers: int, *args: str, timeout: float = 60) -> l
     )
 
 
-def run_mpi(pattern: str, ranks: int, *args: str, timeout: float = 60) -> launch.Finished:
+def run_mpi(pattern: str, ranks: int, *args: str, timeout: float = HANG) -> launch.Finished:
     """``mpiexec -n N python -m message_passing.<pattern> args``."""
     return launch.run(
         launch.mpiexec(ranks, *launch.python(f"message_passing.{pattern}", *args)),
+        timeout=timeout,
+    )
+
+
+# A fresh tmpfs on /dev/shm and /tmp, then the command. A checkout under /tmp (a CI clone)
+# would be hidden by the new /tmp, with its venv: it is bind-mounted aside first and moved
+# back into the new /tmp at its own path ($1). sh stays, as the namespace's first process:
+# that one inherits every orphan, and sh reaps them (an unreaped MPICH proxy would look like
+# a launcher still running to launch.remove_topology_files).
+PRIVATE_SHM_AND_TMP = """
+keep=$1; shift
+mount -t tmpfs tmpfs /dev/shm || exit 99
+case $keep in /tmp/*) mkdir /dev/shm/.checkout && mount --bind "$keep" /dev/shm/.checkout ;; esac
+mount -t tmpfs tmpfs /tmp || exit 99
+case $keep in /tmp/*) mkdir -p "$keep" && mount --move /dev/shm/.checkout "$keep" &&
+                      rmdir /dev/shm/.checkout ;; esac
+"$@"
+"""
+CHECKOUT = str(Path(__file__).resolve().parents[1])
+
+
+def isolated(code: str, timeout: float = HANG) -> launch.Finished:
+    """``python -c code`` in mount and PID namespaces of its own, where /dev/shm and /tmp are
+    empty at first and /proc shows only its processes: what it finds there afterwards is
+    its own, not what other sessions on this machine create meanwhile. Skips the test
+    where namespaces cannot be made (needs root and ``unshare``)."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or unshare is None:
+        pytest.skip("needs root and unshare for a private /dev/shm and /tmp")
+    return launch.run(
+        [unshare, "--mount", "--pid", "--fork", "--mount-proc", "sh", "-c", PRIVATE_SHM_AND_TMP,
+         "sh", CHECKOUT, sys.executable, "-c", code],
         timeout=timeout,
     )
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import support
 
-from bench import contract, outputs
-from shared_memory import _workers, array
+from contract import faults, outputs
+from shared_memory import array, runtime
 
 START_METHODS = ["fork", "spawn", "forkserver"]
 WINDOW = [[], ["--window"]]
@@ -77,8 +77,8 @@ def test_a_million_items_both_ways_alike():
 @pytest.mark.usefixtures("no_leftover_segment")
 @pytest.mark.parametrize("method", START_METHODS)
 def test_a_failed_worker_is_reported_and_the_segment_unlinked(method):
-    with pytest.raises(_workers.WorkerFailed, match="square-1 exited with status 1"):
-        array.run(10, 3, fault=contract.Fault("raise", 1), start_method=method)
+    with pytest.raises(runtime.WorkerFailed, match="square-1 exited with status 1"):
+        array.run(10, 3, fault=faults.Fault("raise", 1), start_method=method)
 
 
 @pytest.mark.usefixtures("no_leftover_segment")
@@ -142,15 +142,15 @@ def test_a_team_of_any_size(items, workers):
 
 @pytest.mark.usefixtures("no_leftover_segment")
 def test_a_fault_fails_the_team_set_up_and_leaves_nothing():
-    with pytest.raises(_workers.WorkerFailed, match="square-2 exited with status 1"):
-        with array.Team(10, 3, fault=contract.Fault("raise", 2)):
+    with pytest.raises(runtime.WorkerFailed, match="square-2 exited with status 1"):
+        with array.Team(10, 3, fault=faults.Fault("raise", 2)):
             pytest.fail("the team must not stand")
     assert not mp.active_children()
 
 
 @pytest.mark.usefixtures("no_leftover_segment")
 def test_a_worker_killed_between_squares_is_reported_not_waited_for():
-    with pytest.raises(_workers.WorkerFailed, match="square-1 was killed by signal 9"):
+    with pytest.raises(runtime.WorkerFailed, match="square-1 was killed by signal 9"):
         with array.Team(100, 3) as team:
             team.square()
             os.kill(team.processes[1].pid, signal.SIGKILL)

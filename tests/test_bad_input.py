@@ -12,8 +12,9 @@ import json
 import pytest
 import support
 
-from bench import contract, launch
+from bench import launch
 from bench.patterns import MODULES
+from contract import cli
 
 # More items than any machine has memory for, whatever an item costs.
 TOO_MANY = str(10**15)
@@ -31,12 +32,12 @@ def test_too_many_items_is_refused_before_allocating_both_ways(module):
 
 
 def test_the_memory_check_counts_what_an_item_costs():
-    fits = contract.fitting_count(contract.ARRAY_ITEM_BYTES)
+    fits = cli.fitting_count(cli.ARRAY_ITEM_BYTES)
     assert fits("1000") == 1000
-    memory = contract.memory_bytes()
+    memory = cli.memory_bytes()
     assert memory > 0
     with pytest.raises(Exception, match="of memory here"):
-        fits(str(memory // contract.ARRAY_ITEM_BYTES + 1))
+        fits(str(memory // cli.ARRAY_ITEM_BYTES + 1))
 
 
 @pytest.mark.parametrize(

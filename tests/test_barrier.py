@@ -3,7 +3,8 @@
 import pytest
 import support
 
-from bench import launch, outputs
+from bench import launch
+from contract import outputs
 from shared_memory import barrier
 
 
@@ -101,7 +102,7 @@ def test_fault_naming_a_missing_worker_is_a_bad_argument(side):
 @pytest.mark.parametrize("worker", [1, 3])
 def test_fault_shared_memory_stops_the_waiting_members(worker):
     done = launch.run(
-        launch.python("shared_memory.barrier", "--fault", f"raise:{worker}"), timeout=30
+        launch.python("shared_memory.barrier", "--fault", f"raise:{worker}"), timeout=support.HANG
     )
     support.assert_worker_failed(
         done, worker, "shared_memory.barrier", process=f"barrier-{worker}"
@@ -111,5 +112,5 @@ def test_fault_shared_memory_stops_the_waiting_members(worker):
 @pytest.mark.parametrize("worker", [1, 3])
 def test_fault_mpi_aborts_the_job(worker):
     support.assert_job_aborted(
-        support.run_mpi("barrier", 4, "--fault", f"raise:{worker}", timeout=30), worker
+        support.run_mpi("barrier", 4, "--fault", f"raise:{worker}"), worker
     )

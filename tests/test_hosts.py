@@ -106,7 +106,7 @@ def test_everything_goes_even_when_the_block_fails():
             raise RuntimeError("fails on purpose")
     assert not names & namespaces()
     assert not os.path.exists(launcher)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # a hang's bound: the kill is seen, not assumed quick
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(pid)
@@ -178,8 +178,8 @@ def test_unavailable_says_why(monkeypatch):
 
 
 def test_latency_hosts_refused_where_hosts_cannot_be_made(monkeypatch, capsys):
-    from bench import latency
     from bench.__main__ import build_parser
+    from bench.latency import command as latency
 
     monkeypatch.setattr(hosts, "unavailable", lambda: "needs root: for the test")
     args = build_parser().parse_args(["latency", "--hosts", "--quiet"])

@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from bench import latency, launch, results
+from bench import launch, results
+from bench.latency import command as latency
 
 
 @pytest.mark.timeout(240)

@@ -7,7 +7,8 @@ import stat
 import pytest
 import support
 
-from bench import contract, launch
+from bench import launch
+from contract import unit
 from shared_memory import manager
 
 
@@ -32,7 +33,7 @@ def test_run_fills_the_dict(items, workers):
 
 @pytest.mark.parametrize(("items", "workers"), [(0, 3), (10, 4), (3, 7), (11, 3)])
 def test_shares_cover_every_key_once_and_are_balanced(items, workers):
-    parts = [contract.share(items, workers, w) for w in range(workers)]
+    parts = [unit.share(items, workers, w) for w in range(workers)]
     assert [k for part in parts for k in part] == list(range(items))
     assert max(map(len, parts)) - min(map(len, parts)) <= 1
 
@@ -92,7 +93,7 @@ def test_rma_is_not_an_option_of_the_shared_memory_side():
 @pytest.mark.parametrize("worker", [0, 3])
 def test_fault_shared_memory_ends_nonzero_naming_the_worker(worker):
     done = launch.run(
-        launch.python("shared_memory.manager", "--fault", f"raise:{worker}"), timeout=30
+        launch.python("shared_memory.manager", "--fault", f"raise:{worker}"), timeout=support.HANG
     )
     support.assert_worker_failed(done, worker, "shared_memory.manager", process=f"store-{worker}")
 
@@ -100,5 +101,5 @@ def test_fault_shared_memory_ends_nonzero_naming_the_worker(worker):
 @pytest.mark.parametrize("worker", [0, 3])
 @pytest.mark.parametrize("variant", [[], ["--rma"]], ids=["gather", "rma"])
 def test_fault_mpi_aborts_the_job(worker, variant):
-    done = support.run_mpi("manager", 4, "--fault", f"raise:{worker}", *variant, timeout=30)
+    done = support.run_mpi("manager", 4, "--fault", f"raise:{worker}", *variant)
     support.assert_job_aborted(done, worker)

@@ -5,10 +5,11 @@ import multiprocessing as mp
 import pytest
 import support
 
-from bench import contract, launch
+from bench import launch
+from contract import faults
 from message_passing import pipe as mpi_pipe
-from shared_memory import _workers
 from shared_memory import pipe as shared_pipe
+from shared_memory import runtime
 
 
 def lines(items):
@@ -53,14 +54,14 @@ def test_trace_says_who_ran_which_stage(capsys):
 def test_a_failing_stage_is_reported_not_taken_for_the_end_of_stream(workers, worker):
     # A dead writer closes its pipe end too: the reader sees EOFError as at a normal end,
     # and only the exit status tells the stream was cut short.
-    with pytest.raises(_workers.WorkerFailed, match="exited with status 1"):
-        shared_pipe.run(10_000, workers, fault=contract.Fault("raise", worker))
+    with pytest.raises(runtime.WorkerFailed, match="exited with status 1"):
+        shared_pipe.run(10_000, workers, fault=faults.Fault("raise", worker))
     assert not mp.active_children()
 
 
 def test_a_failing_parent_leaves_no_child_behind():
-    with pytest.raises(contract.InjectedFault, match="worker 0 fails on purpose"):
-        shared_pipe.run(10_000, 3, fault=contract.Fault("raise", 0))
+    with pytest.raises(faults.InjectedFault, match="worker 0 fails on purpose"):
+        shared_pipe.run(10_000, 3, fault=faults.Fault("raise", 0))
     assert not mp.active_children()
 
 

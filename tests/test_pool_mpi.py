@@ -3,14 +3,15 @@
 import pytest
 import support
 
-from bench import contract, launch
+from bench import launch
+from contract import unit
 from message_passing import pool
 
 
 @pytest.mark.parametrize("items", [0, 1, 5, 10, 101])
 @pytest.mark.parametrize("parts", [1, 2, 3, 4, 7])
 def test_blocks_are_contiguous_and_balanced(items, parts):
-    cut = contract.blocks(list(range(items)), parts)
+    cut = unit.blocks(list(range(items)), parts)
     assert len(cut) == parts
     assert [x for block in cut for x in block] == list(range(items))
     sizes = [len(block) for block in cut]

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import launch, results, stats
+from bench import _stats as stats
+from bench import launch, results
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OLD, NEW = str(FIXTURES / "latency-old.json"), str(FIXTURES / "latency-new.json")

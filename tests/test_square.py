@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import contract, launch, results, square, square_run, startup
+from bench import launch, results, startup
+from bench.square import command as square
+from bench.square import worker as square_run
+from contract import unit
 
 PATTERNS = ["pool", "queue", "pipe", "manager", "array"]
 
@@ -78,7 +81,7 @@ def test_report_has_ratios_speedups_startup_and_crossover(small_run):
 def test_report_ends_with_the_targets(small_run):
     done, _ = small_run
     out = done.stdout
-    section = out[out.index("targets (issue 6)"):]
+    section = out[out.index("targets, as measured"):]
     rows = section.splitlines()[3:]
     # Measured below the targets' sizes: never judged met or NOT met.
     assert rows[0].startswith("1. array, fastest mp way / floor, W=2, N=2e4 (target at N=1e8)")
@@ -99,7 +102,7 @@ def test_report_ends_with_the_targets(small_run):
     assert rows[9].startswith("4. array mpi: naive / fastest expert, W=2, N=2e4")
     assert "written: " in section  # the last section
     # The pairs' own table comes before the targets, as bench startup prints it.
-    table = out[out.index("start-up of the pool programs"):out.index("targets (issue 6)")]
+    table = out[out.index("start-up of the pool programs"):out.index("targets, as measured")]
     assert re.search(r"^mpi-pool .* 1\.3x ", table, re.MULTILINE)
     assert re.search(r"^mp-pool .* 1\.3x ", table, re.MULTILINE)
 
@@ -128,7 +131,7 @@ def test_report_copes_with_absent_measurements(small_run, keep):
     text = square.report(_without(results.load(path), keep))
     assert text.rstrip().splitlines()[-1].endswith(
         ("met", "-", "shown    -", "(within noise)", "at target size"))
-    assert "targets (issue 6)" in text
+    assert "targets, as measured" in text
     assert len(re.findall(r"^3\. start-up ", text, re.MULTILINE)) == 2
 
 
@@ -281,7 +284,7 @@ def test_the_crossover_has_enough_items_by_default():
     assert ("ints serial", 5000) in at_100
 
 
-# --- one measurement: bench.square_run --------------------------------------------------------
+# --- one measurement: bench.square.worker --------------------------------------------------------
 
 
 def test_array_check_looks_at_every_block(monkeypatch):
@@ -301,7 +304,7 @@ def test_array_check_looks_at_every_block(monkeypatch):
 )
 def test_every_array_way_runs_repeatedly_and_checks(side, variant):
     program = launch.python(
-        "bench.square_run", side, "array", "--workers", "2", "--items", "100001",
+        "bench.square.worker", side, "array", "--workers", "2", "--items", "100001",
         "--repeat", "3", "--warmup", "1", *(["--variant", variant] if variant else []),
     )
     done = launch.run(launch.mpiexec(2, *program) if side == "mpi4py" else program,
@@ -320,7 +323,7 @@ def test_a_wrong_array_is_an_error_not_a_data_point(monkeypatch, capsys):
 
 
 def test_naive_is_for_the_array_only():
-    done = launch.run(launch.python("bench.square_run", "multiprocessing", "pool",
+    done = launch.run(launch.python("bench.square.worker", "multiprocessing", "pool",
                                     "--variant", "naive"), timeout=60)
     assert done.returncode == 2
     assert len(done.stderr.splitlines()) == 1, done.stderr
@@ -328,7 +331,7 @@ def test_naive_is_for_the_array_only():
 
 def test_the_producer_works_variant_reaches_run():
     assert square_run.VARIANTS["producer-works"] == {"producer_works": True}
-    assert contract.COST_VARIABLE == "MPVSMPI_COST_US"
+    assert unit.COST_VARIABLE == "MPVSMPI_COST_US"
 
 
 @pytest.mark.timeout(300)

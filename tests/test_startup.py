@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from bench import contract, launch, report, results, startup
+from bench import launch, report, results, startup
+from contract import cli
 
 IMPORT_LINE = re.compile(r"^import time:\s+\d+\s+\|\s+\d+\s+\|\s*(\S+)\s*$")
 
@@ -49,15 +50,19 @@ def test_message_passing_pool_imports_no_numpy_and_futures_only_for_executor():
 
 
 def test_contract_imports_nothing_beyond_argparse():
-    # Every pattern imports bench.contract: it must not bring dataclasses, typing, numpy...
+    # Every pattern imports these: they must not bring dataclasses, typing, numpy...
     # Measured against what its stdlib imports bring anyway, whatever the Python version.
     baseline = imported("-c", "import argparse, collections.abc, os, sys, time")
-    names = imported("-c", "import bench.contract")
-    assert names - baseline == {"bench", "bench.contract"}
+    names = imported("-c", "import contract.cli, contract.faults, contract.streams, "
+                           "contract.tracing, contract.unit")
+    assert names - baseline == {
+        "contract", "contract.cli", "contract.faults", "contract.streams", "contract.tracing",
+        "contract.unit",
+    }
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    parser = contract.make_parser("bench startup", startup.__doc__)
+    parser = cli.make_parser("bench startup", startup.__doc__)
     startup.add_arguments(parser)
     return parser.parse_args(list(argv))
 

@@ -99,12 +99,12 @@ def test_mpi_bad_arguments_one_line_from_rank_0_exit_2(args):
 @pytest.mark.parametrize("worker", [0, 3])
 def test_shared_fault_ends_the_run_nonzero(worker):
     # The others wait for the faulty worker's turn with the token: only supervision ends it.
-    done = launch.run(launch.python(SHARED, "--fault", f"raise:{worker}"), timeout=30)
+    done = launch.run(launch.python(SHARED, "--fault", f"raise:{worker}"), timeout=support.HANG)
     support.assert_worker_failed(done, worker, SHARED, process=str(worker))
 
 
 @pytest.mark.parametrize(("ranks", "worker"), [(3, 0), (3, 2), (1, 0)])
 def test_mpi_fault_aborts_the_job_promptly(ranks, worker):
     support.assert_job_aborted(
-        support.run_mpi("sync", ranks, "--fault", f"raise:{worker}", timeout=30), worker
+        support.run_mpi("sync", ranks, "--fault", f"raise:{worker}"), worker
     )

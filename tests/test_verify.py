@@ -38,7 +38,7 @@ def test_verify_passes_and_prints_the_table():
 def test_a_failing_pair_is_reported_and_fails_the_run(monkeypatch, capsys):
     broken = Pair("pool", shared_args=("--items", "3"))  # different lists: must not pass
     monkeypatch.setattr(verify, "PAIRS", (broken,))
-    assert verify.main(["pool"], [2], quiet=True) == 1
+    assert verify.check(["pool"], [2], quiet=True) == 1
     out = capsys.readouterr().out
     assert "no, line 1: '[0, 1, 4]' vs '[0, 1, 4, 9, 16, 25, 36, 49, 64, 81, ...'" in out
     assert "0 of 1 pairs agree" in out

@@ -1,11 +1,11 @@
-"""shared_memory._workers: a failed child is reported, never waited on forever."""
+"""shared_memory.runtime: a failed child is reported, never waited on forever."""
 
 import multiprocessing as mp
 import time
 
 import pytest
 
-from shared_memory import _workers
+from shared_memory import runtime
 
 
 def wait_at(barrier):
@@ -22,7 +22,7 @@ def sleep_then_ok():
 
 def test_all_good_returns_after_every_process_ended():
     processes = [mp.Process(target=sleep_then_ok) for _ in range(3)]
-    _workers.start_and_supervise(processes)
+    runtime.start_and_supervise(processes)
     assert [p.exitcode for p in processes] == [0, 0, 0]
 
 
@@ -33,8 +33,8 @@ def test_one_failure_stops_the_rest_instead_of_hanging():
     processes = [mp.Process(target=wait_at, args=(barrier,)) for _ in range(3)]
     processes.append(mp.Process(target=fail, name="the-failing-one"))
     start = time.monotonic()
-    with pytest.raises(_workers.WorkerFailed, match="the-failing-one exited with status 3"):
-        _workers.start_and_supervise(processes)
+    with pytest.raises(runtime.WorkerFailed, match="the-failing-one exited with status 3"):
+        runtime.start_and_supervise(processes)
     assert time.monotonic() - start < 10
     assert not any(p.is_alive() for p in processes)
 
@@ -43,14 +43,14 @@ def test_killed_worker_is_named_with_its_signal():
     process = mp.Process(target=time.sleep, args=(60,), name="victim")
     process.start()
     process.kill()
-    with pytest.raises(_workers.WorkerFailed, match="victim was killed by signal 9"):
-        _workers.supervise([process])
+    with pytest.raises(runtime.WorkerFailed, match="victim was killed by signal 9"):
+        runtime.supervise([process])
 
 
 def test_report_failures_is_one_line_and_status_1(capsys):
     process = mp.Process(target=fail, name="w")
-    with pytest.raises(SystemExit) as exit_, _workers.report_failures("prog"):
-        _workers.start_and_supervise([process])
+    with pytest.raises(SystemExit) as exit_, runtime.report_failures("prog"):
+        runtime.start_and_supervise([process])
     assert exit_.value.code == 1
     assert capsys.readouterr().err == "prog: error: worker w exited with status 3\n"
 
@@ -67,5 +67,5 @@ def test_collect_names_a_worker_that_closed_its_pipe_and_failed():
     for _ in range(5):
         read, write = mp.Pipe(duplex=False)
         process = mp.Process(target=close_and_fail, args=(write,), name="closer")
-        with pytest.raises(_workers.WorkerFailed, match="closer exited with status 4"):
-            _workers.start_and_collect([process], [(read, write)])
+        with pytest.raises(runtime.WorkerFailed, match="closer exited with status 4"):
+            runtime.start_and_collect([process], [(read, write)])

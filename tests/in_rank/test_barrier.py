@@ -4,7 +4,7 @@ import pytest
 import support
 from mpi4py import MPI
 
-from bench import outputs
+from contract import outputs
 from message_passing import barrier
 
 COMM = MPI.COMM_WORLD

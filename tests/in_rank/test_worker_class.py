@@ -4,7 +4,7 @@ import pytest
 import support
 from mpi4py import MPI
 
-from bench.contract import blocks
+from contract.unit import blocks
 from message_passing import worker_class
 
 COMM = MPI.COMM_WORLD

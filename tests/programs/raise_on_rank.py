@@ -2,12 +2,12 @@
 
 from mpi4py import MPI
 
-from message_passing import _cli
+from message_passing import runtime
 
 
 def main() -> None:
     comm = MPI.COMM_WORLD
-    with _cli.abort_on_error():
+    with runtime.abort_on_error():
         if comm.Get_rank() == 1:
             raise ValueError("rank 1 fails on purpose")
         comm.recv(source=1)  # never satisfied

@@ -3,7 +3,7 @@
 The work is squaring: N Python ints through every pattern that carries items
 (``pool``, ``queue``, ``pipe``, ``manager``), and a float64 numpy array through
 ``array``, each way, at each worker count. Every measurement is a fresh program
-(``python -m bench.square_run``, under ``mpiexec -n W`` for MPI) that checks its
+(``python -m bench.square.worker``, under ``mpiexec -n W`` for MPI) that checks its
 result against the serial answer on every run. The floors are measured in the
 same sitting: a serial list comprehension for the ints, a single-process
 in-place ``np.square`` on a warm array for the arrays (the memory-bandwidth
@@ -18,7 +18,7 @@ then each run is only the squaring. The naive ways (``array mp naive``:
 ``gather`` of numpy chunks) show what the expert's way buys; ``--no-naive`` leaves
 them out. ``queue mpi --producer-works`` is the MPI queue whose rank 0 works too, and
 ``queue mp --batch=10`` the multiprocessing queue with ten items a message.
-The report ends with the targets of issue 6, as ratios measured in the same run:
+The report ends with its targets, as ratios measured in the same run:
 the fastest array way of each side within 1.5x of the floor at 10**8 items and 2
 workers; a speed-up of 1.8 over serial at 100 us per item with 2 workers, for pool
 and queue, both sides; and each pool program's start-up within 1.3x of a bare
@@ -36,7 +36,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench import contract, launch, results, startup, stats, tables
+from bench import _stats, _tables, launch, results, startup
+from contract import cli, unit
 
 ITEM_PATTERNS = ("pool", "queue", "pipe", "manager")
 
@@ -73,18 +74,18 @@ WAYS: tuple[Way, ...] = (
 )
 FLOORS = {"ints": Way("ints", "serial"), "array": Way("array", "serial")}
 
-# The targets of issue 6, measured as ratios in one run.
+# The targets, measured as ratios in one run.
 ARRAY_TARGET = {"items": 10**8, "workers": 2, "bound": 1.5}  # best way / floor, at most
 # serial / best way, at least; with fewer items than these, starting a Pool dominates.
 COST_TARGET = {"cost_us": 100.0, "workers": 2, "bound": 1.8, "items": 5000}
 COST_TARGET_PATTERNS = ("pool", "queue")
-# Target 3 is bench.startup's: its pairs, bound and verdicts. Ten rounds of both pairs
-# take about five seconds here, little beside the rest of a square run.
+# Target 3 is bench.startup's: its pairs, bound and verdicts. Fewer rounds than bench
+# startup's own: little beside the rest of a square run.
 STARTUP_RUNS = 10
 
 
 def available(pattern: str) -> bool:
-    """``array`` arrives with its own issue; the harness measures it once both modules exist."""
+    """Whether both modules of ``pattern`` exist: the harness measures a pattern only then."""
     return all(
         importlib.util.find_spec(f"{package}.{pattern}") is not None
         for package in ("shared_memory", "message_passing")
@@ -107,10 +108,11 @@ def big_count(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (__doc__ or "").partition("\n")[0] or None
     patterns = (*ITEM_PATTERNS, "array")
     parser.add_argument("--patterns", nargs="+", choices=patterns, default=list(patterns),
                         help="patterns to measure (default: all; array once it exists)")
-    parser.add_argument("--workers", nargs="+", type=contract.positive, default=[1, 2, 4],
+    parser.add_argument("--workers", nargs="+", type=cli.positive, default=[1, 2, 4],
                         metavar="W", help="worker counts (default 1 2 4)")
     parser.add_argument("--items", nargs="+", type=big_count,
                         default=[10**2, 10**3, 10**4, 10**5, 10**6], metavar="N",
@@ -120,9 +122,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="float64 array sizes (default 1e6 1e7 1e8)")
     parser.add_argument("--max-bytes", type=big_count, default=2**30, metavar="B",
                         help="skip arrays larger than this many bytes (default 1 GiB)")
-    parser.add_argument("--cost-us", type=contract.duration, default=0.0, metavar="US",
+    parser.add_argument("--cost-us", type=cli.duration, default=0.0, metavar="US",
                         help="synthetic cost of every item, in microseconds (default 0)")
-    parser.add_argument("--crossover-costs", nargs="+", type=contract.duration,
+    parser.add_argument("--crossover-costs", nargs="+", type=cli.duration,
                         default=[0, 1, 3, 10, 30, 100, 300], metavar="US",
                         help="per-item costs swept for the crossover (default 0 .. 300)")
     parser.add_argument("--crossover-items", type=big_count, default=5000, metavar="N",
@@ -131,14 +133,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-naive", dest="naive", action="store_false",
                         help="leave out the naive array ways (Pool.map of pickled chunks, "
                         "pickled scatter/gather)")
-    parser.add_argument("--budget", type=contract.duration, default=3.0, metavar="S",
+    parser.add_argument("--budget", type=cli.duration, default=3.0, metavar="S",
                         help="skip a run predicted to take longer than S seconds (default 3)")
-    parser.add_argument("--repeat", type=contract.positive, default=3, metavar="R",
+    parser.add_argument("--repeat", type=cli.positive, default=3, metavar="R",
                         help="timed runs per measurement (default 3)")
-    parser.add_argument("--warmup", type=contract.count, default=1, metavar="K",
+    parser.add_argument("--warmup", type=cli.count, default=1, metavar="K",
                         help="warm-up runs per measurement, kept apart; also per start-up "
                         "pair, there at least 1 (default 1)")
-    parser.add_argument("--startup-runs", type=contract.count, default=STARTUP_RUNS,
+    parser.add_argument("--startup-runs", type=cli.count, default=STARTUP_RUNS,
                         metavar="K", help="timed runs of each command of the start-up pairs "
                         "(target 3, as in 'bench startup'; default "
                         f"{STARTUP_RUNS}; 0: not measured)")
@@ -152,7 +154,7 @@ def command(way: Way, workers: int, items: int, args: argparse.Namespace) -> lis
         *(["--variant", way.variant] if way.variant else []),
         "--launched-at", repr(time.time()),
     ]
-    program = launch.python("bench.square_run", *options)
+    program = launch.python("bench.square.worker", *options)
     return launch.mpiexec(workers, *program) if way.side == "mpi4py" else program
 
 
@@ -162,7 +164,7 @@ def measure(
 ) -> dict[str, Any]:
     done = launch.run(
         command(way, workers, items, args), timeout=600,
-        env={contract.COST_VARIABLE: repr(cost_us)},
+        env={unit.COST_VARIABLE: repr(cost_us)},
     )
     if done.returncode != 0:
         why = "timed out" if done.timed_out else f"exit {done.returncode}"
@@ -211,7 +213,7 @@ def run(args: argparse.Namespace) -> results.Document:
     # mpi4py has its own, else our first run alone pays for compiling them.
     startup_warmup = max(args.warmup, 1)
     rounds = (startup_warmup + args.startup_runs) if args.startup_runs else 0
-    with tables.progress(len(jobs) + len(startup.PAIRS) * rounds, args.quiet) as bar:
+    with _tables.progress(len(jobs) + len(startup.PAIRS) * rounds, args.quiet) as bar:
         if args.startup_runs:  # first: a launch that fails, fails before the long part
             benchmarks += startup.measure_pairs(startup.PAIR_NAMES, args.startup_runs,
                                                 startup_warmup, bar)
@@ -241,7 +243,7 @@ def run(args: argparse.Namespace) -> results.Document:
 
 
 def statistics_median(values: Sequence[float]) -> float:
-    return stats.summary(values)["median"]
+    return _stats.summary(values)["median"]
 
 
 def _label(bench: dict[str, Any]) -> str:
@@ -294,16 +296,16 @@ def report(doc: results.Document) -> str:
                     if b is None:
                         row.append("-")
                         continue
-                    text = tables.seconds(_median(b))
+                    text = _tables.seconds(_median(b))
                     if f and f is not b:
-                        text += f" ({tables.number(_median(b) / _median(f))}x)"
+                        text += f" ({_tables.number(_median(b) / _median(f))}x)"
                     row.append(text)
                 rows.append(row)
         what = "squaring N Python ints" if load == "ints" else "squaring a float64 array of N"
         lines += [
             f"{what}{f', {cost:g} us per item' if cost else ''}: median time per run "
             f"(ratio to the {floor.label} floor)",
-            tables.render(["way", "W", *[f"N={n:.0e}".replace("e+0", "e") for n in sizes]],
+            _tables.render(["way", "W", *[f"N={n:.0e}".replace("e+0", "e") for n in sizes]],
                           rows, right=1),
             "",
         ]
@@ -340,7 +342,7 @@ def _speedups(benches: list[dict[str, Any]]) -> list[str]:
         return []
     return [
         "speed-up against 1 worker (parallel efficiency), at the largest N every W reached",
-        tables.render(["way", "N", *[f"W={w}" for w in workers]], rows, right=1), "",
+        _tables.render(["way", "N", *[f"W={w}" for w in workers]], rows, right=1), "",
     ]
 
 
@@ -355,17 +357,17 @@ def _startups(benches: list[dict[str, Any]]) -> list[str]:
             # Only the arrays keep a set-up apart (absent from older documents).
             setup = b.get("setup") if b["workload"] == "array" else None
             rows.append([label, str(w), f"{b['items']:.0e}".replace("e+0", "e"),
-                         tables.seconds(b["first_result"]),
-                         tables.seconds(max(b["first_result"] - first_run, 0.0)),
-                         "-" if setup is None else tables.seconds(setup),
-                         tables.seconds(_median(b))])
+                         _tables.seconds(b["first_result"]),
+                         _tables.seconds(max(b["first_result"] - first_run, 0.0)),
+                         "-" if setup is None else _tables.seconds(setup),
+                         _tables.seconds(_median(b))])
     if not rows:
         return []
     return [
         "start-up: launch to first result, of which start-up (launch, imports, Pool or "
         "mpiexec start, set-up), of which the set-up kept for every run (arrays: data, "
         "workers, window), and the steady run, at the smallest N",
-        tables.render(["way", "W", "N", "first result", "start-up", "set-up", "steady run"],
+        _tables.render(["way", "W", "N", "first result", "start-up", "set-up", "steady run"],
                       rows, right=1),
         "",
     ]
@@ -404,7 +406,7 @@ def _crossover(doc: results.Document) -> list[str]:
     return [
         f"crossover: the smallest per-item cost at which 2 workers beat the serial list "
         f"comprehension ({items} items)",
-        tables.render(["way", "2 workers win from", "swept"], rows, right=1), "",
+        _tables.render(["way", "2 workers win from", "swept"], rows, right=1), "",
     ]
 
 
@@ -519,7 +521,7 @@ def _startup_rows(doc: results.Document) -> list[list[str]]:
 
 
 def _targets(doc: results.Document) -> list[str]:
-    """The targets of issue 6, each with its measured ratio, its bound, met or NOT met."""
+    """The targets, each with its measured ratio, its bound, met or NOT met."""
     side_name = {"multiprocessing": "mp", "mpi4py": "mpi"}
     rows = []
     aim, w = ARRAY_TARGET["items"], ARRAY_TARGET["workers"]
@@ -549,8 +551,8 @@ def _targets(doc: results.Document) -> list[str]:
                      f"W={t['workers']}, N={_short(t['items'])}",
                      f"{t['gain']:.3g}x ({t['way']})", "shown", "-"])
     return [
-        "targets (issue 6), as measured in this run: ratios of medians",
-        tables.render(["target", "measured", "bound", "status"], rows),
+        "targets, as measured in this run: ratios of medians",
+        _tables.render(["target", "measured", "bound", "status"], rows),
         "",
     ]
 

@@ -1,8 +1,8 @@
 """``python -m bench latency``: one-way latency and streaming bandwidth of every channel.
 
 Each (channel, mode) is measured by a fresh program that does nothing else
-(``python -m bench.latency_mp`` for the multiprocessing channels, ``mpiexec -n
-2 python -m bench.latency_mpi`` for the MPI ones) and hands its raw values back
+(``python -m bench.latency.mp`` for the multiprocessing channels, ``mpiexec -n
+2 python -m bench.latency.mpi`` for the MPI ones) and hands its raw values back
 as JSON; this module only launches them, collects the values into a results
 document, and prints the tables. ``--reference`` also runs ``python -m
 mpi4py.bench pingpong`` in the same sitting, to show that our harness measures
@@ -27,7 +27,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import _timing, contract, hosts, launch, results, stats, tables
+from bench import _stats, _tables, hosts, launch, results
+from bench.latency import _timing
+from contract import cli, tracing
 
 SHARED_CHANNELS = (
     "pipe-bytes", "pipe-pickle", "queue", "shm-semaphore", "shm-spin", "manager-tcp",
@@ -41,9 +43,8 @@ REFERENCE_LIMIT = 64 << 10  # the ratio to the reference is judged up to 64 KiB
 # manager-tcp sends a twentieth of the messages of the others. CPython writes a pickle longer
 # than 16 KiB as two sends, length then payload, on a socket without TCP_NODELAY: when the
 # payload is shorter than a TCP segment (16-64 KiB on loopback), Nagle's algorithm holds it
-# until the receiver's delayed ACK, about 40 ms later (44 ms a message at 16 KiB here). At the
-# full count `python -m bench.latency_mp manager-tcp` took 280 s on the development VM, 3.6 s
-# for pipe-bytes. Each batch's count is in the results file.
+# until the receiver's delayed ACK, tens of milliseconds later: at the full count manager-tcp
+# alone would outlast every other channel together. Each batch's count is in the results file.
 MANAGER_SCALE = 0.05
 ACROSS = "@hosts"  # channel name suffix of a measurement with one rank on each of two hosts
 
@@ -57,19 +58,20 @@ def channel(text: str) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (__doc__ or "").partition("\n")[0] or None
     parser.add_argument("--channels", nargs="+", type=channel, default=list(CHANNELS),
                         metavar="CHANNEL", help=f"channels (default: all of {', '.join(CHANNELS)})")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
                         help="latency (ping-pong) and/or bandwidth (streaming window)")
     parser.add_argument("--sizes", nargs="+", type=_timing.size, default=list(DEFAULT_SIZES),
                         metavar="BYTES", help="message sizes (default 1 B to 16 MiB, powers of 4)")
-    parser.add_argument("--repeat", type=contract.positive, default=10, metavar="R",
+    parser.add_argument("--repeat", type=cli.positive, default=10, metavar="R",
                         help="timed repetitions per size (default 10)")
-    parser.add_argument("--warmup", type=contract.count, default=2, metavar="W",
+    parser.add_argument("--warmup", type=cli.count, default=2, metavar="W",
                         help="untimed-in-results warm-up repetitions per size (default 2)")
     parser.add_argument("--scale", type=_timing.scale, default=1.0, metavar="F",
                         help="multiply the iterations of each repetition (default 1.0)")
-    parser.add_argument("--pin", nargs=2, type=contract.count, metavar=("CPU_A", "CPU_B"),
+    parser.add_argument("--pin", nargs=2, type=cli.count, metavar=("CPU_A", "CPU_B"),
                         help="pin the two processes to these CPUs (default: not pinned)")
     parser.add_argument("--reference", action="store_true",
                         help="also run python -m mpi4py.bench pingpong, same sizes, same sitting")
@@ -93,10 +95,10 @@ def worker_command(
         *(["--pin", *map(str, args.pin)] if args.pin else []),
     ]
     if pair is not None:
-        return pair.mpiexec(2, *launch.python("bench.latency_mpi", *options))
+        return pair.mpiexec(2, *launch.python("bench.latency.mpi", *options))
     if chan in MPI_CHANNELS:
-        return launch.mpiexec(2, *launch.python("bench.latency_mpi", *options))
-    return launch.python("bench.latency_mp", *options)
+        return launch.mpiexec(2, *launch.python("bench.latency.mpi", *options))
+    return launch.python("bench.latency.mp", *options)
 
 
 def measure(
@@ -181,7 +183,7 @@ def run(args: argparse.Namespace) -> results.Document:
     across = [(c, m) for c, m in jobs if c in MPI_CHANNELS] if getattr(args, "hosts", False) else []
     benchmarks: list[dict[str, Any]] = []
     settings = {k: getattr(args, k) for k in ("sizes", "repeat", "warmup", "scale", "pin")}
-    with tables.progress(len(jobs) + len(across) + bool(args.reference), args.quiet) as bar:
+    with _tables.progress(len(jobs) + len(across) + bool(args.reference), args.quiet) as bar:
         for chan, mode in jobs:
             bar.set_description(f"{chan} {mode}")
             benchmarks += measure(chan, mode, args)
@@ -206,7 +208,7 @@ def run(args: argparse.Namespace) -> results.Document:
 
 def cells(doc: results.Document, mode: str) -> dict[tuple[str, int], dict[str, float]]:
     return {
-        (b["channel"], b["size"]): stats.summary(b["values"])
+        (b["channel"], b["size"]): _stats.summary(b["values"])
         for b in doc["benchmarks"] if b.get("group") == "latency" and b["mode"] == mode
     }
 
@@ -224,7 +226,7 @@ def report(doc: results.Document) -> str:
         f"{(meta.get('mpi_library') or 'MPI ?').splitlines()[0]}",
         "processes " + (
             "pinned, each to its CPUs: " + "; ".join(
-                " and ".join(contract.spans(cpus) for cpus in placement)
+                " and ".join(tracing.spans(cpus) for cpus in placement)
                 for placement in sorted(placements)
             ) if placements else "not pinned (the scheduler placed them)"
         ),
@@ -241,15 +243,15 @@ def report(doc: results.Document) -> str:
         sizes = sorted({key[1] for key in table})
         rows = []
         for s in sizes:
-            row = [tables.size_text(s)]
+            row = [_tables.size_text(s)]
             for c in chans:
                 cell = table.get((c, s))
                 row.append("-" if cell is None else
-                           f"{tables.number(convert(s, cell['median']))} "
+                           f"{_tables.number(convert(s, cell['median']))} "
                            f"({100 * cell['iqr'] / cell['median']:.0f}%)")
             rows.append(row)
         lines += [f"{title}: median of the repetitions (IQR as % of the median)",
-                  tables.render(["size", *chans], rows, right=1), ""]
+                  _tables.render(["size", *chans], rows, right=1), ""]
     lines += across_report(doc)
     if doc.get("reference"):
         lines += reference_report(doc)
@@ -272,30 +274,30 @@ def across_report(doc: results.Document) -> list[str]:
             continue
         rows = []
         for s in sorted({key[1] for key in table if key[0].endswith(ACROSS)}):
-            row = [tables.size_text(s)]
+            row = [_tables.size_text(s)]
             for c in chans:
                 here, there = table.get((c, s)), table.get((c + ACROSS, s))
-                row.append("-" if here is None else tables.number(_in_unit(mode, s, here)))
+                row.append("-" if here is None else _tables.number(_in_unit(mode, s, here)))
                 if there is None:
                     row.append("-")
                 elif here is None:
-                    row.append(tables.number(_in_unit(mode, s, there)))
+                    row.append(_tables.number(_in_unit(mode, s, there)))
                 else:  # how many times slower across: time ratio, whatever the unit shown
-                    row.append(f"{tables.number(_in_unit(mode, s, there))} "
-                               f"({tables.number(there['median'] / here['median'])}x)")
+                    row.append(f"{_tables.number(_in_unit(mode, s, there))} "
+                               f"({_tables.number(there['median'] / here['median'])}x)")
             rows.append(row)
         header = ["size"]
         for c in chans:
             header += [f"{c} 1 node", "2 hosts"]
         lines += [f"MPI on one node and across two hosts, {MODE_TITLES[mode]}: median "
                   "(x: time across / on one node)",
-                  tables.render(header, rows, right=1), ""]
+                  _tables.render(header, rows, right=1), ""]
     setup = doc.get("settings", {}).get("hosts") or {}
     told = " ".join(f"{k}={v}" for k, v in setup.get("environment", {}).items())
     lines += [
         f"two hosts: {setup.get('kind', '?')}; one rank on each;",
         f"  MPICH over TCP ({told});",
-        f"  {tables.number(_veth_bytes(crossing) / 1e6)} MB crossed the veth during those runs",
+        f"  {_tables.number(_veth_bytes(crossing) / 1e6)} MB crossed the veth during those runs",
         "multiprocessing cannot cross hosts: its processes are one parent's children on one "
         "machine.",
         "  manager-tcp (a Manager's server over TCP, with an authkey) could: "
@@ -329,19 +331,19 @@ def reference_report(doc: results.Document) -> list[str]:
         ratio = ours[ref["size"]] / ref["mean"]
         if ref["size"] <= REFERENCE_LIMIT:
             judged.append(ratio)
-        rows.append([tables.size_text(ref["size"]), tables.number(ours[ref["size"]] * 1e6),
-                     tables.number(ref["mean"] * 1e6), f"{ratio:.2f}"])
+        rows.append([_tables.size_text(ref["size"]), _tables.number(ours[ref["size"]] * 1e6),
+                     _tables.number(ref["mean"] * 1e6), f"{ratio:.2f}"])
     if not rows:
         return ["(no mpi-buffer latency measured: nothing to hold against mpi4py.bench)"]
     lines = [
         "Send/Recv latency against python -m mpi4py.bench pingpong, same sitting "
         "(mean one-way microseconds; ratio = ours / reference)",
-        tables.render(["size", "ours", "mpi4py.bench", "ratio"], rows, right=1),
+        _tables.render(["size", "ours", "mpi4py.bench", "ratio"], rows, right=1),
     ]
     if judged:
         worst = max(judged)
         verdict = "within" if worst <= 1.10 else "OVER"
-        lines.append(f"largest ratio up to {tables.size_text(REFERENCE_LIMIT)}: {worst:.2f} "
+        lines.append(f"largest ratio up to {_tables.size_text(REFERENCE_LIMIT)}: {worst:.2f} "
                      f"({verdict} the 1.10 bound)")
     return lines
 

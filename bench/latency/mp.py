@@ -1,6 +1,6 @@
 """Latency or bandwidth of one multiprocessing channel, between a parent and one child process.
 
-    python -m bench.latency_mp CHANNEL [--mode latency|bandwidth] [--sizes BYTES ...]
+    python -m bench.latency.mp CHANNEL [--mode latency|bandwidth] [--sizes BYTES ...]
         [--warmup 2] [--repeat 10] [--scale 1] [--window 64] [--pin A B]
 
 CHANNEL is one of:
@@ -31,9 +31,9 @@ one-byte acknowledgement (pipes and queues: back-to-back sends; shared memory:
 a ring of slots, a bounded buffer, so several messages are in flight; a
 manager's proxy cannot stream: each call waits for its reply, so there every
 message is acknowledged). Prints one JSON document on stdout (the shape:
-``bench._timing``).
+``bench.latency._timing``).
 
-The twin over MPI is ``bench.latency_mpi``.
+The twin over MPI is ``bench.latency.mpi``.
 """
 
 from __future__ import annotations
@@ -55,11 +55,12 @@ from multiprocessing.shared_memory import SharedMemory
 
 import numpy as np
 
-from bench import _timing, contract
-from bench._timing import Batch, Plan, Step
-from shared_memory import _workers
+from bench.latency import _timing
+from bench.latency._timing import Batch, Plan, Step
+from contract import cli, faults
+from shared_memory import runtime
 
-PROG = "python -m bench.latency_mp"
+PROG = "python -m bench.latency.mp"
 
 
 class Channel:
@@ -603,10 +604,10 @@ def handshake(control: Connection, leader: bool) -> None:
 
 def follow(
     channel: Channel, plan: Plan, control: Connection, cpu: int | None,
-    fault: contract.Fault | None,
+    fault: faults.Fault | None,
 ) -> None:
     """The child's whole life: pin, say where it runs, do its half of every batch."""
-    _workers.end_with_parent()  # nobody is left to measure for
+    runtime.end_with_parent()  # nobody is left to measure for
     _timing.pin(cpu)
     channel.open(leader=False)
     clean = False
@@ -696,7 +697,7 @@ _REPORTING = threading.Lock()  # the watchdog's last resort and main() never bot
 
 def run(
     channel_name: str, plan: Plan, pin: Sequence[int] | None = None,
-    fault: contract.Fault | None = None,
+    fault: faults.Fault | None = None,
 ) -> dict[str, object]:
     """Measure one channel with a fresh child process; the JSON document, as a dict."""
     ctx = multiprocessing.get_context()
@@ -756,11 +757,11 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = contract.make_parser("bench.latency_mp", __doc__)
+    parser = cli.make_parser("bench.latency.mp", __doc__)
     _timing.add_arguments(parser, list(CHANNELS))
     args = parser.parse_args(argv)
     _timing.check_pin(parser, args.pin, os.sched_getaffinity(0))
-    contract.check_fault(parser, args.fault, 2)
+    cli.check_fault(parser, args.fault, 2)
     try:
         doc = run(args.channel, _timing.plan_from(args), args.pin, args.fault)
     except ChildFailed as failure:

@@ -1,6 +1,6 @@
 """What the two latency workers share: arguments, the schedule, the timing loop, pinning, JSON.
 
-``bench.latency_mp`` (parent + one child process) and ``bench.latency_mpi``
+``bench.latency.mp`` (parent + one child process) and ``bench.latency.mpi``
 (two ranks) each measure ONE channel in ONE mode in a fresh process or job and
 print one JSON document on stdout; ``python -m bench latency`` runs them and
 does the statistics. The method is the OSU micro-benchmarks' (osu_latency,
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench import contract
+from contract import cli, faults, tracing
 
 MODES = ("latency", "bandwidth")
 KiB, MiB = 1 << 10, 1 << 20
@@ -52,9 +52,9 @@ SEGMENT_PREFIX = "mpvsmpi-lat-"  # + creator pid: lets a harness find the orphan
 WINDOW_BYTES = 32 * MiB  # cap on the bytes of one window: fewer messages for large sizes
 RING_BYTES = 16 * MiB  # cap on a shared-memory ring (at least 2 slots whatever the size)
 
-# The schedule: messages a batch. Small messages cost their latency (1-50 us a
-# round trip here), large ones their bytes: the count is flat up to SMALL, then
-# falls as 1/size (a batch moves about BATCH_BYTES) down to a handful.
+# The schedule: messages a batch. Small messages cost their latency, large ones their bytes:
+# the count is flat up to SMALL, then falls as 1/size (a batch moves about BATCH_BYTES) down
+# to a handful.
 SMALL_ITERATIONS = 1000
 BATCH_BYTES = 4 * MiB
 SMALL = BATCH_BYTES // SMALL_ITERATIONS
@@ -123,7 +123,7 @@ class Plan:
 
 def size(text: str) -> int:
     """argparse type: a message size in bytes, 1 .. 1 GiB."""
-    value = contract.positive(text)
+    value = cli.positive(text)
     if value > LARGEST:
         raise argparse.ArgumentTypeError(f"{value} is more than {LARGEST} bytes (1 GiB)")
     return value
@@ -148,18 +148,18 @@ def add_arguments(parser: argparse.ArgumentParser, channels: Sequence[str]) -> N
                         "streamed, time per message (default latency)")
     parser.add_argument("--sizes", nargs="+", type=size, default=list(DEFAULT_SIZES),
                         metavar="BYTES", help="message sizes (default 1 4 16 ... 16777216)")
-    parser.add_argument("--warmup", type=contract.count, default=2, metavar="N",
+    parser.add_argument("--warmup", type=cli.count, default=2, metavar="N",
                         help="untimed-for-the-record repetitions per size (default 2)")
-    parser.add_argument("--repeat", type=contract.positive, default=10, metavar="N",
+    parser.add_argument("--repeat", type=cli.positive, default=10, metavar="N",
                         help="timed repetitions per size (default 10)")
     parser.add_argument("--scale", type=scale, default=1.0, metavar="F",
                         help="multiply every size's message count by F (default 1)")
-    parser.add_argument("--window", type=contract.positive, default=DEFAULT_WINDOW, metavar="W",
+    parser.add_argument("--window", type=cli.positive, default=DEFAULT_WINDOW, metavar="W",
                         help=f"bandwidth: messages in flight per acknowledgement (default "
                         f"{DEFAULT_WINDOW}, fewer above {WINDOW_BYTES // DEFAULT_WINDOW} B)")
-    parser.add_argument("--pin", nargs=2, type=contract.count, metavar=("A", "B"),
+    parser.add_argument("--pin", nargs=2, type=cli.count, metavar=("A", "B"),
                         help="put the two processes on CPUs A and B (they may be equal)")
-    contract.add_fault(parser)
+    cli.add_fault(parser)
 
 
 def plan_from(args: argparse.Namespace) -> Plan:
@@ -173,7 +173,7 @@ def check_pin(
     for cpu in pin or ():
         if cpu not in allowed:
             parser.error(f"--pin: CPU {cpu} is not available here (available: "
-                         f"{contract.spans(allowed)})")
+                         f"{tracing.spans(allowed)})")
 
 
 # --- placement ------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ Batch = Callable[[], None]
 
 def sweep(
     plan: Plan, prepare: Callable[[Step], Batch], sync: Callable[[], None],
-    clock: Callable[[], float], *, worker: int, fault: contract.Fault | None = None,
+    clock: Callable[[], float], *, worker: int, fault: faults.Fault | None = None,
 ) -> list[dict[str, object]]:
     """Both sides run this, in step: for each size, warm-up then timed repetitions.
 
@@ -234,7 +234,7 @@ def sweep(
         for _ in range(plan.warmup + plan.repeat):
             sync()
             if first:  # --fault: fail with the peer already waiting in the batch
-                contract.strike(fault, worker)
+                faults.strike(fault, worker)
                 first = False
             start = clock()
             batch()

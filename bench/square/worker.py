@@ -1,9 +1,9 @@
 """One measurement of ``python -m bench square``, in a fresh process (or ``mpiexec`` job).
 
-    python -m bench.square_run serial ints --items N ...
-    python -m bench.square_run multiprocessing pool --workers 2 --items N ...
-    mpiexec -n 2 python -m bench.square_run mpi4py pool --variant executor --items N ...
-    mpiexec -n 2 python -m bench.square_run mpi4py array --variant window --items N ...
+    python -m bench.square.worker serial ints --items N ...
+    python -m bench.square.worker multiprocessing pool --workers 2 --items N ...
+    mpiexec -n 2 python -m bench.square.worker mpi4py pool --variant executor --items N ...
+    mpiexec -n 2 python -m bench.square.worker mpi4py array --variant window --items N ...
 
 Sets up what the measurement keeps (for the arrays: the data, and the workers or the
 window), then runs the repeated part ``--warmup`` + ``--repeat`` times, checks every
@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from bench import contract
+from contract import cli, unit
 
 SIDES = ("serial", "multiprocessing", "mpi4py")
 # Variant flags of the command line, as keyword arguments of run(). "naive" is the
@@ -100,7 +100,7 @@ def session(args: argparse.Namespace, comm: Any) -> Iterator[tuple[Prepare, Job]
     kwargs = VARIANTS[args.variant]
     if args.pattern != "array":
         if args.side == "serial":
-            yield nothing, lambda: [contract.square(x) for x in range(args.items)]
+            yield nothing, lambda: [unit.square(x) for x in range(args.items)]
         elif args.side == "multiprocessing":
             module = importlib.import_module(f"shared_memory.{args.pattern}")
             yield nothing, lambda: module.run(args.items, args.workers, **kwargs)
@@ -228,7 +228,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any] | None:
             result = None  # no view of a team's memory may outlive its block
             if not right:
                 raise SystemExit(
-                    f"bench.square_run: {args.side} {args.pattern} {args.variant} gave a "
+                    f"bench.square.worker: {args.side} {args.pattern} {args.variant} gave a "
                     f"wrong result for {args.items} items"
                 )
             times.append(end - start)
@@ -241,22 +241,22 @@ def measure(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = contract.make_parser("bench.square_run", __doc__)
+    parser = cli.make_parser("bench.square.worker", __doc__)
     parser.add_argument("side", choices=SIDES)
     parser.add_argument("pattern")
     parser.add_argument("--variant", choices=list(VARIANTS), default="")
-    contract.add_workers(parser, default=1)
-    contract.add_items(parser, default=1000)
-    parser.add_argument("--repeat", type=contract.positive, default=3)
-    parser.add_argument("--warmup", type=contract.count, default=1)
+    cli.add_workers(parser, default=1)
+    cli.add_items(parser, default=1000)
+    parser.add_argument("--repeat", type=cli.positive, default=3)
+    parser.add_argument("--warmup", type=cli.count, default=1)
     parser.add_argument("--launched-at", type=float, default=time.time())
     args = parser.parse_args(argv)
     if args.variant == "naive" and args.pattern != "array":
         parser.error("--variant naive is for the array only")
     if args.side == "mpi4py":
-        from message_passing import _cli  # here only: importing it starts MPI
+        from message_passing import runtime  # here only: importing it starts MPI
 
-        with _cli.abort_on_error():
+        with runtime.abort_on_error():
             report = measure(args)
     else:
         report = measure(args)

@@ -1,6 +1,6 @@
 """Latency or bandwidth of one MPI channel between two ranks; rank 0 prints the JSON.
 
-    mpiexec -n 2 python -m bench.latency_mpi CHANNEL [--mode latency|bandwidth]
+    mpiexec -n 2 python -m bench.latency.mpi CHANNEL [--mode latency|bandwidth]
         [--sizes BYTES ...] [--warmup 2] [--repeat 10] [--scale 1] [--window 64] [--pin A B]
 
 CHANNEL is one of:
@@ -19,7 +19,7 @@ known before it arrives): its receiver matches each message with ``mprobe``
 and receives it with the matched message's ``irecv``. Times come from
 ``MPI.Wtime`` after a ``Barrier``. Runs with exactly 2 ranks.
 
-The twin over multiprocessing is ``bench.latency_mp``.
+The twin over multiprocessing is ``bench.latency.mp``.
 """
 
 from __future__ import annotations
@@ -31,11 +31,12 @@ from collections.abc import Sequence
 from mpi4py import MPI
 from mpi4py.util import pkl5
 
-from bench import _timing, contract
-from bench._timing import Batch, Plan, Step
-from message_passing import _cli
+from bench.latency import _timing
+from bench.latency._timing import Batch, Plan, Step
+from contract import cli, faults
+from message_passing import runtime
 
-PROG = "python -m bench.latency_mpi"
+PROG = "python -m bench.latency.mpi"
 DATA, ACK = 1, 2  # tags
 
 
@@ -175,7 +176,7 @@ CHANNELS: dict[str, type[Buffers]] = {
 
 def run(
     channel: str, plan: Plan, comm: MPI.Intracomm = MPI.COMM_WORLD,
-    pin: Sequence[int] | None = None, fault: contract.Fault | None = None,
+    pin: Sequence[int] | None = None, fault: faults.Fault | None = None,
 ) -> dict[str, object] | None:
     """Collective over 2 ranks: the JSON document (as a dict) on rank 0, ``None`` on rank 1."""
     rank = comm.Get_rank()
@@ -192,20 +193,20 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _cli.parser("bench.latency_mpi", __doc__)
+    parser = runtime.parser("bench.latency.mpi", __doc__)
     _timing.add_arguments(parser, list(CHANNELS))
     args = parser.parse_args(argv)
     # Every rank must judge alike (a rank that alone gave up would leave the other
     # waiting), so CPUs are checked against the machine, not this rank's affinity.
     _timing.check_pin(parser, args.pin, range(os.cpu_count() or 1))
-    contract.check_fault(parser, args.fault, 2)
+    cli.check_fault(parser, args.fault, 2)
     comm = MPI.COMM_WORLD
     if comm.Get_size() != 2:
         if comm.Get_rank() == 0:
             print(f"{PROG}: error: needs exactly 2 ranks (mpiexec -n 2), not "
                   f"{comm.Get_size()}", file=sys.stderr)
         return 2
-    with _cli.abort_on_error():
+    with runtime.abort_on_error():
         doc = run(args.channel, _timing.plan_from(args), comm, args.pin, args.fault)
         if doc is not None:
             _timing.emit(doc)
