@@ -77,6 +77,7 @@ def abort_on_error() -> Iterator[None]:
         streams.flush_stdout()  # a stdout closed early (| head): 141, quietly (contract.streams)
     except KeyboardInterrupt:
         set_abort_status(130)
+        signal.alarm(ABORT_PATIENCE)  # as below: the abort at exit must not hang this rank
         raise SystemExit(130) from None
     except SystemExit as exc:
         set_abort_status(exc)
