@@ -101,3 +101,39 @@ def test_a_child_forked_under_report_failures_never_loses_a_sigterm():
                           text=True, timeout=100)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str([-15] * 40)
+
+
+# The other half: the parent's own SIGTERM, arriving while it forks (SIGTERM blocked), must still
+# end it with 143, not be raised inside a fork hook, where Python prints and drops it.
+FORKING_WHEN_TERMINATED = """
+import multiprocessing
+from shared_memory import runtime
+with runtime.report_failures("t"):
+    print("forking", flush=True)
+    for _ in range(5000):
+        child = multiprocessing.Process(target=int)
+        child.start()
+        child.join()
+        child.close()  # now: collected later, its finalizer could be where the raise lands
+print("never terminated")
+"""
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("delay", [n / 50 for n in range(15)])
+def test_sigterm_to_a_parent_that_forks_ends_it_with_143(delay):
+    import signal
+    import subprocess
+    import sys
+
+    parent = subprocess.Popen([sys.executable, "-c", FORKING_WHEN_TERMINATED], text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert parent.stdout.readline() == "forking\n"
+        time.sleep(delay)  # any moment of the fork loop will do: each must end the same way
+        parent.send_signal(signal.SIGTERM)
+        out, err = parent.communicate(timeout=60)
+    finally:
+        parent.kill()
+    assert parent.returncode == 143, err
+    assert err == "t: terminated (SIGTERM)\n"
