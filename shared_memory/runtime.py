@@ -425,7 +425,7 @@ def report_failures(prog: str) -> Iterator[None]:
     exception its traceback, then that one line; Ctrl-C, once the workers are stopped, one
     line and exit status 130 (128 + SIGINT, as a shell reports it), with no traceback;
     SIGTERM the same with 143 (128 + SIGTERM)."""
-    previous = _on_sigterm_raise_terminated()
+    previous = _raise_on_signals()
     try:
         yield
         streams.flush_stdout()  # a stdout closed early (| head): 141, quietly (contract.streams)
@@ -446,24 +446,29 @@ def report_failures(prog: str) -> Iterator[None]:
         print(f"{prog}: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def _on_sigterm_raise_terminated() -> Any:
-    """Make SIGTERM raise :class:`Terminated` in this process; the handler it replaces, or
-    None where Python allows no handler (a thread other than the main one)."""
+def _raise_on_signals() -> dict[int, Any]:
+    """Make SIGTERM raise :class:`Terminated` in this process, and SIGINT KeyboardInterrupt as
+    Python's own handler does, but never inside our fork hooks (below); the handlers they
+    replace: none where Python allows no handler (a thread other than the main one), and not
+    SIGINT's when it is ignored (a shell's background job)."""
     if threading.current_thread() is not threading.main_thread():
-        return None
+        return {}
     global _forks_guarded
     if not _forks_guarded:
         os.register_at_fork(before=_block_sigterm, after_in_parent=_unblock_sigterm,
                             after_in_child=_forked_child_ends_on_sigterm)
         _forks_guarded = True
-    return signal.signal(signal.SIGTERM, _terminated)
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _raise_for_signal)}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _raise_for_signal)
+    return previous
 
 
-def _terminated(signum: int, frame: Any) -> None:
+def _raise_for_signal(signum: int, frame: Any) -> None:
     if _in_fork_hook(frame):
         # Where an exception is printed and dropped: send the signal again, from a thread, to
         # be handled once the fork is over.
@@ -471,11 +476,13 @@ def _terminated(signum: int, frame: Any) -> None:
 
         _thread.start_new_thread(os.kill, (os.getpid(), signum))  # not Thread: no waiting here
         return
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends us as it used to
     raise Terminated
 
 
-# A forked child must not inherit _terminated, and must not lose a SIGTERM either. In the child
+# A forked child must not inherit our handlers, and must not lose a SIGTERM either. In the child
 # Python clears the signals its handlers caught before the fork returned, so a SIGTERM that
 # reaches a child between its fork and its first line is lost, and the child lives on. That is
 # no rare moment: Pool.terminate() and stop() send SIGTERM to children that may have been
@@ -483,9 +490,10 @@ def _terminated(signum: int, frame: Any) -> None:
 # for ever; 25 children in 40 lived on here, given SIGTERM as soon as they were started. So
 # SIGTERM is blocked in the forking thread across the fork: the child's waits in the kernel
 # until the child has put back the default action, and then ends it. The parent's waits too,
-# and reaches _terminated inside our hook, where Python would print the exception and drop it
+# and reaches our handler inside our hook, where Python would print the exception and drop it
 # (5 parents in 40 went on working, SIGTERM'd while forking): it sends the signal again
-# instead. tests/test_workers.py has both cases.
+# instead. So does a SIGINT there, which our handler raises as Python's own would.
+# tests/test_workers.py has these cases.
 _forks_guarded = False
 _fork = threading.local()  # in the forking thread: its signal mask before the fork
 
@@ -500,8 +508,10 @@ def _unblock_sigterm() -> None:
 
 def _forked_child_ends_on_sigterm() -> None:
     try:
-        if signal.getsignal(signal.SIGTERM) is _terminated:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for signum, default in ((signal.SIGTERM, signal.SIG_DFL),
+                                (signal.SIGINT, signal.default_int_handler)):
+            if signal.getsignal(signum) is _raise_for_signal:
+                signal.signal(signum, default)  # what a process of its own would have
     finally:
         _unblock_sigterm()
 
